@@ -1,0 +1,13 @@
+export { decodePlanBytes } from "./decode.js";
+export { type LintFinding, lintPlan } from "./lint.js";
+export { findMojibake, repairMojibake } from "./mojibake.js";
+export { parsePlan } from "./plan-parser.js";
+export {
+  computeProgress,
+  type PhaseProgress,
+  type PlanProgress,
+  type ProgressCheck,
+  tally,
+} from "./progress.js";
+export { type ParsedPlanFile, parsePlanFile } from "./read-plan.js";
+export type * from "./types.js";

@@ -1,0 +1,21 @@
+import { readFile } from "node:fs/promises";
+import { InputError } from "../core/errors.js";
+import { parsePlan } from "./plan-parser.js";
+import type { ParsedPlan, ParseOptions } from "./types.js";
+
+export interface ParsedPlanFile extends ParsedPlan {
+  file: string;
+}
+
+/** Read a plan file as bytes and parse it. An unreadable file is an InputError naming it. */
+export async function parsePlanFile(file: string, options: ParseOptions = {}): Promise<ParsedPlanFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new InputError("read plan", "unreadable_file", `cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return { file, ...parsePlan(bytes, options) };
+}

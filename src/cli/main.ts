@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { describeError, PlanvecError, UsageError } from "../core/errors.js";
 import { registerLintCommand } from "./commands/lint.js";
+import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerParseCommand } from "./commands/parse.js";
 import { registerProgressCommand } from "./commands/progress.js";
+import { registerServeQdrantCommand } from "./commands/serve-qdrant.js";
 import { ExitCode } from "./exit-codes.js";
 
 /** Build the `planvec` command tree. Each command lives in its own module under commands/. */
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
   registerParseCommand(program);
   registerProgressCommand(program);
   registerLintCommand(program);
+  registerMigrateCommand(program);
+  registerServeQdrantCommand(program);
   return program;
 }
 

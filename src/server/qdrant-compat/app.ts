@@ -39,6 +39,8 @@ export const qdrantCompatPlugin: FastifyPluginAsync<QdrantCompatPluginOptions> =
   // anything else goes through Fastify's parser, which refuses prototype poisoning.
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
+  // Qdrant speaks JSON only; a text body would otherwise reach the validators as a string.
+  app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit }, (request, body, done) => {
     if (typeof body === "string" && body.trim() === "") return done(null, undefined);
     parseJson(request, typeof body === "string" ? body : body.toString("utf8"), done);

@@ -91,8 +91,8 @@ export function parseDenseVector(value: unknown, dims: number, where: string): n
   }
   if (value !== null && typeof value === "object") {
     if ("indices" in value) throw unsupported(`${where}: sparse vectors`);
-    if ("text" in value || "image" in value || "object" in value)
-      throw unsupported(`${where}: inference objects`);
+    // Document / Image / InferenceObject all name the `model` that should embed them.
+    if ("model" in value) throw unsupported(`${where}: inference objects`);
     const keys = Object.keys(value);
     // `{"": [...]}` is Qdrant's explicit spelling of the unnamed vector.
     if (keys.length === 1 && keys[0] === "")

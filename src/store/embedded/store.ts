@@ -1,8 +1,882 @@
-import { type OpenStoreOptions, StoreError, type VectorStore } from "../contract.js";
+/**
+ * The embedded vector store (default): SQLite is the source of truth, memory serves queries.
+ *
+ * - Writes: one SQLite transaction per batch (WAL, synchronous=FULL), then applied to memory.
+ *   When `upsert` resolves the points are on disk and searchable (exactly, until indexed).
+ * - Search: exact scan for small collections, small filtered subsets and the not-yet-indexed
+ *   tail; HNSW (hnswlib) with the filter applied during graph traversal otherwise.
+ * - Index: built in a worker thread once a collection passes `hnswThreshold` points,
+ *   persisted under `DIR/index/`, reloaded on open, extended incrementally, rebuilt when
+ *   missing or mostly stale.
+ *
+ * One process should own a store directory at a time; another process's commits are
+ * detected (SQLite `data_version`) and trigger a reload, so a CLI reading a store a server is
+ * writing sees current data.
+ */
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import {
+  type CollectionInfo,
+  type CollectionSpec,
+  type Distance,
+  type Filter,
+  type GetOptions,
+  normalizePointId,
+  type OpenStoreOptions,
+  type Payload,
+  type Point,
+  type PointId,
+  type PointSelector,
+  type ScoredPoint,
+  type ScrollOptions,
+  type ScrollPage,
+  type SearchOptions,
+  type SetPayloadOptions,
+  type StoredPoint,
+  StoreError,
+  type UpsertOptions,
+  type UpsertResult,
+  type Vector,
+  type VectorStore,
+  type WithPayload,
+} from "../contract.js";
+import { parsePath, validateFilter } from "../filter.js";
+import { CollectionState } from "./collection.js";
+import {
+  type CollectionRow,
+  createPointsTable,
+  type Db,
+  decodePid,
+  encodePid,
+  type IndexRow,
+  openDatabase,
+  pointsTable,
+  vectorToBlob,
+} from "./db.js";
+import { buildInWorker, type HnswIndex, loadIndex, releaseIndex } from "./hnsw.js";
+import { dotRow, l2sqRow, prepareVector, TopK } from "./vectors.js";
 
-/** Embedded store (SQLite + in-memory index). Work in progress: lands in the next commits. */
-export const EmbeddedStore = {
-  async open(path: string, _options: OpenStoreOptions): Promise<VectorStore> {
-    throw new StoreError("store.open", "unavailable", `embedded store at ${path}: not implemented yet`);
-  },
+/** Tunables, with the figures that chose the defaults. */
+export interface EmbeddedStoreOptions extends OpenStoreOptions {
+  /** Build an HNSW index past this many points. Exact scan of 10k × 384-d takes ≈3 ms. */
+  hnswThreshold?: number;
+  /** Filtered searches matching at most this many indexed points scan them exactly (≈0.3 µs/point). */
+  exactFilterLimit?: number;
+  /** HNSW construction parameters. */
+  hnswM?: number;
+  hnswEfConstruction?: number;
+  /** Default search breadth. */
+  hnswEf?: number;
+  /** Delay after the last write before a background build starts (ms). */
+  buildDelayMs?: number;
+}
+
+const DEFAULTS = {
+  hnswThreshold: 10_000,
+  exactFilterLimit: 3_000,
+  hnswM: 16,
+  hnswEfConstruction: 200,
+  hnswEf: 128,
+  buildDelayMs: 300,
 };
+
+const NAME_RULE = /^[^/\\\0]{1,255}$/;
+
+export class EmbeddedStore implements VectorStore {
+  readonly kind = "embedded" as const;
+  readonly location: string;
+  private readonly collections = new Map<string, CollectionState>();
+  private readonly opts: typeof DEFAULTS & { backgroundIndexing: boolean };
+  private closed = false;
+  private dataVersion = 0;
+  private readonly indexDir: string;
+  private readonly pendingBuilds = new Set<Promise<unknown>>();
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: Db,
+    options: EmbeddedStoreOptions,
+  ) {
+    this.location = `embedded:${dir}`;
+    this.indexDir = join(dir, "index");
+    this.opts = {
+      hnswThreshold: options.hnswThreshold ?? DEFAULTS.hnswThreshold,
+      exactFilterLimit: options.exactFilterLimit ?? DEFAULTS.exactFilterLimit,
+      hnswM: options.hnswM ?? DEFAULTS.hnswM,
+      hnswEfConstruction: options.hnswEfConstruction ?? DEFAULTS.hnswEfConstruction,
+      hnswEf: options.hnswEf ?? DEFAULTS.hnswEf,
+      buildDelayMs: options.buildDelayMs ?? DEFAULTS.buildDelayMs,
+      backgroundIndexing: options.backgroundIndexing ?? true,
+    };
+  }
+
+  /** Open (creating if needed) the store in `dir`, loading every collection into memory. */
+  static async open(dir: string, options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
+    const abs = resolve(dir);
+    const db = openDatabase(abs);
+    const store = new EmbeddedStore(abs, db, options);
+    mkdirSync(store.indexDir, { recursive: true });
+    await store.loadAll();
+    return store;
+  }
+
+  // ------------------------------------------------------------------ loading
+
+  private async loadAll(): Promise<void> {
+    for (const c of this.collections.values()) this.dispose(c);
+    this.collections.clear();
+    const rows = this.db
+      .prepare("SELECT id, name, dims, distance, metadata, seq FROM collections")
+      .all() as CollectionRow[];
+    for (const row of rows) await this.loadCollection(row);
+    this.dataVersion = this.readDataVersion();
+  }
+
+  private readDataVersion(): number {
+    return Number(this.db.pragma("data_version", { simple: true }));
+  }
+
+  private async loadCollection(row: CollectionRow): Promise<CollectionState> {
+    const metadata = row.metadata ? (JSON.parse(row.metadata) as Payload) : undefined;
+    const c = new CollectionState(row.id, row.name, row.dims, row.distance, metadata, row.seq);
+    const stmt = this.db
+      .prepare(`SELECT slot, pid, seq, vector, payload FROM ${pointsTable(row.id)}`)
+      .raw(true);
+    const bytes = () => new Uint8Array(c.slab.buffer);
+    for (const r of stmt.iterate() as Iterable<[number, string, number, Buffer, string]>) {
+      const [slot, pid, seq, blob, payload] = r;
+      c.ensureSlot(slot);
+      if (blob.byteLength !== c.dims * 4) {
+        throw new StoreError(
+          "store.open",
+          "corrupt",
+          `collection ${row.name}: point ${pid} has a vector of ${blob.byteLength} bytes`,
+        );
+      }
+      bytes().set(blob, slot * c.dims * 4);
+      c.put(slot, decodePid(pid), null, JSON.parse(payload) as Payload, seq);
+      c.seqOf[slot] = seq;
+      c.tail.add(slot);
+    }
+    this.collections.set(row.name, c);
+    const idx = this.db.prepare("SELECT cid, file, seq FROM indexes WHERE cid = ?").get(row.id) as
+      | IndexRow
+      | undefined;
+    if (idx && existsSync(join(this.indexDir, idx.file))) {
+      try {
+        const hnsw = await loadIndex(join(this.indexDir, idx.file), c.distance, c.dims);
+        this.installIndex(c, hnsw, idx.file, idx.seq, hnsw.getIdsList());
+      } catch {
+        // Unreadable index file: serve exactly and rebuild below.
+        this.db.prepare("DELETE FROM indexes WHERE cid = ?").run(row.id);
+      }
+    }
+    this.scheduleBuild(c);
+    return c;
+  }
+
+  private installIndex(
+    c: CollectionState,
+    hnsw: HnswIndex,
+    file: string,
+    seq: number,
+    labels: Iterable<number>,
+  ): void {
+    c.inIndex.fill(0);
+    c.inIndexCount = 0;
+    for (const label of labels) {
+      c.ensureSlot(label);
+      if (!c.inIndex[label]) {
+        c.inIndex[label] = 1;
+        c.inIndexCount++;
+      }
+    }
+    const old = c.hnsw;
+    c.hnsw = hnsw;
+    c.hnswFile = file;
+    c.hnswSeq = seq;
+    hnsw.setEf(this.opts.hnswEf);
+    c.recomputeCoverage();
+    if (old && old !== hnsw) releaseIndex(old);
+  }
+
+  // ------------------------------------------------------------------ background indexing
+
+  private scheduleBuild(c: CollectionState): void {
+    if (!this.opts.backgroundIndexing || c.building || c.disposed || this.closed) return;
+    if (c.liveCount < this.opts.hnswThreshold) return;
+    const stale = c.staleLabels;
+    const needed =
+      c.hnsw === null ||
+      c.tail.size >= Math.max(1_000, 0.05 * c.servableCount) ||
+      stale > 0.2 * c.inIndexCount;
+    if (!needed) return;
+    if (c.buildTimer) clearTimeout(c.buildTimer);
+    c.buildTimer = setTimeout(() => {
+      c.buildTimer = null;
+      const p = this.runBuild(c).catch(() => {
+        // A failed build leaves the previous index (or exact scan) serving; retried on the next write.
+      });
+      this.pendingBuilds.add(p);
+      void p.finally(() => this.pendingBuilds.delete(p));
+    }, this.opts.buildDelayMs);
+    c.buildTimer.unref();
+  }
+
+  private async runBuild(c: CollectionState): Promise<void> {
+    if (c.building || c.disposed) return;
+    c.building = true;
+    try {
+      const seq = c.seq;
+      // Extend the current index unless most of it is stale; then start over (hnswlib keeps
+      // deleted elements' memory until rebuilt).
+      const incremental = c.hnsw !== null && c.hnswFile !== null && c.staleLabels <= 0.2 * c.inIndexCount;
+      const addSlots: number[] = [];
+      const deletes: number[] = [];
+      for (let s = 0; s < c.capacity; s++) {
+        if (c.alive[s] === 1) {
+          if (!incremental || !c.servable[s]) addSlots.push(s);
+        } else if (incremental && c.inIndex[s] === 1) deletes.push(s);
+      }
+      const vectors = new Float32Array(addSlots.length * c.dims);
+      addSlots.forEach((s, i) => {
+        vectors.set(c.slab.subarray(s * c.dims, (s + 1) * c.dims), i * c.dims);
+      });
+      const file = `${pointsTable(c.cid)}-${seq}-${Date.now()}.hnsw`;
+      const job = buildInWorker({
+        distance: c.distance,
+        dims: c.dims,
+        base: incremental ? join(this.indexDir, c.hnswFile as string) : null,
+        out: join(this.indexDir, file),
+        labels: Int32Array.from(addSlots),
+        vectors,
+        deletes: Int32Array.from(deletes),
+        maxElements: c.liveCount,
+        m: this.opts.hnswM,
+        efConstruction: this.opts.hnswEfConstruction,
+      });
+      c.cancelBuild = job.cancel;
+      try {
+        await job.done;
+      } catch (error) {
+        rmSync(join(this.indexDir, file), { force: true });
+        throw error;
+      } finally {
+        c.cancelBuild = null;
+      }
+      if (c.disposed || this.closed || this.collections.get(c.name) !== c) {
+        rmSync(join(this.indexDir, file), { force: true });
+        return;
+      }
+      const hnsw = await loadIndex(join(this.indexDir, file), c.distance, c.dims);
+      if (c.disposed || this.closed) {
+        releaseIndex(hnsw);
+        rmSync(join(this.indexDir, file), { force: true });
+        return;
+      }
+      const labels: number[] = [];
+      if (incremental) {
+        const gone = new Set(deletes);
+        for (let s = 0; s < c.inIndex.length; s++) if (c.inIndex[s] === 1 && !gone.has(s)) labels.push(s);
+      }
+      labels.push(...addSlots);
+      const oldFile = c.hnswFile;
+      this.db
+        .prepare("INSERT OR REPLACE INTO indexes (cid, file, seq) VALUES (?, ?, ?)")
+        .run(c.cid, file, seq);
+      this.installIndex(c, hnsw, file, seq, labels);
+      if (oldFile && oldFile !== file) rmSync(join(this.indexDir, oldFile), { force: true });
+    } finally {
+      c.building = false;
+    }
+    this.scheduleBuild(c);
+  }
+
+  /**
+   * Wait until background indexing has caught up (benchmarks and tests; never needed for
+   * correctness, searches are complete while indexing runs).
+   */
+  async waitForIndexing(timeoutMs = 600_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = [...this.collections.values()].some((c) => c.building || c.buildTimer !== null);
+      if (!busy && this.pendingBuilds.size === 0) return;
+      if (Date.now() > deadline)
+        throw new StoreError("store.index", "timeout", "indexing did not finish in time");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private guard(operation: string): void {
+    if (this.closed) throw new StoreError(operation, "closed", "the store is closed");
+    const v = this.readDataVersion();
+    if (v !== this.dataVersion) {
+      // Another connection committed: our memory may be stale. Reload synchronously enough:
+      // collections are reloaded lazily by `col()` below.
+      this.externalChange = true;
+      this.dataVersion = v;
+    }
+  }
+
+  private externalChange = false;
+
+  private async sync(operation: string): Promise<void> {
+    this.guard(operation);
+    if (this.externalChange) {
+      this.externalChange = false;
+      await this.loadAll();
+    }
+  }
+
+  private col(name: string, operation: string): CollectionState {
+    const c = this.collections.get(name);
+    if (!c) throw new StoreError(operation, "not_found", `collection ${JSON.stringify(name)} does not exist`);
+    return c;
+  }
+
+  private dispose(c: CollectionState): void {
+    c.disposed = true;
+    if (c.buildTimer) clearTimeout(c.buildTimer);
+    c.buildTimer = null;
+    if (c.cancelBuild) void c.cancelBuild();
+    if (c.hnsw) releaseIndex(c.hnsw);
+    c.hnsw = null;
+  }
+
+  private info(c: CollectionState): CollectionInfo {
+    const indexed = c.servableCount;
+    return {
+      name: c.name,
+      dims: c.dims,
+      distance: c.distance,
+      pointCount: c.liveCount,
+      indexedCount: c.hnsw ? indexed : 0,
+      status:
+        c.building || c.buildTimer !== null || (c.hnsw !== null && c.tail.size > 0) ? "yellow" : "green",
+      ...(c.metadata ? { metadata: structuredClone(c.metadata) } : {}),
+    };
+  }
+
+  private write<T>(operation: string, fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      const busy = /SQLITE_BUSY|database is locked/i.test(String(error));
+      throw new StoreError(operation, busy ? "unavailable" : "internal", `write failed: ${String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private selectSlots(c: CollectionState, selector: PointSelector, operation: string): number[] {
+    if (Array.isArray(selector)) {
+      const slots: number[] = [];
+      for (const id of selector) {
+        const slot = c.slotOf(normalizePointId(id, operation));
+        if (slot !== undefined) slots.push(slot);
+      }
+      return slots;
+    }
+    if (!selector || typeof selector !== "object" || !("filter" in selector)) {
+      throw new StoreError(operation, "invalid_argument", "selector must be an array of ids or { filter }");
+    }
+    const { mask } = this.evaluate(c, selector.filter, operation);
+    const slots: number[] = [];
+    for (let s = 0; s < c.capacity; s++) if (mask[s]) slots.push(s);
+    return slots;
+  }
+
+  private evaluate(
+    c: CollectionState,
+    filter: Filter,
+    operation: string,
+  ): { mask: Uint8Array; count: number } {
+    try {
+      validateFilter(filter);
+    } catch (error) {
+      if (error instanceof StoreError) throw new StoreError(operation, error.code, error.message);
+      throw error;
+    }
+    return c.payloads.evaluate(filter, c);
+  }
+
+  private project(
+    c: CollectionState,
+    slot: number,
+    withPayload: WithPayload,
+    withVector: boolean,
+  ): StoredPoint {
+    const out: StoredPoint = { id: c.idOf(slot) };
+    if (withPayload !== false) {
+      const p = c.payloads.payloads[slot] ?? {};
+      out.payload = withPayload === true ? structuredClone(p) : pick(p, withPayload);
+    }
+    if (withVector) out.vector = Array.from(c.slab.subarray(slot * c.dims, (slot + 1) * c.dims));
+    return out;
+  }
+
+  // ------------------------------------------------------------------ collections
+
+  async ensureCollection(name: string, spec: CollectionSpec): Promise<CollectionInfo> {
+    const op = "store.ensureCollection";
+    await this.sync(op);
+    if (typeof name !== "string" || !NAME_RULE.test(name)) {
+      throw new StoreError(
+        op,
+        "invalid_argument",
+        `invalid collection name ${JSON.stringify(name)}: 1-255 characters, no / \\ or NUL`,
+      );
+    }
+    if (!Number.isInteger(spec?.dims) || spec.dims < 1 || spec.dims > 65_536) {
+      throw new StoreError(
+        op,
+        "invalid_argument",
+        `dims must be an integer between 1 and 65536, got ${spec?.dims}`,
+      );
+    }
+    if (!["Cosine", "Dot", "Euclid"].includes(spec.distance)) {
+      throw new StoreError(
+        op,
+        "invalid_argument",
+        `distance must be Cosine, Dot or Euclid, got ${String(spec.distance)}`,
+      );
+    }
+    const existing = this.collections.get(name);
+    if (existing) {
+      if (existing.dims !== spec.dims) {
+        throw new StoreError(
+          op,
+          "dimension_mismatch",
+          `collection ${name} has ${existing.dims} dims, asked for ${spec.dims}`,
+        );
+      }
+      if (existing.distance !== spec.distance) {
+        throw new StoreError(
+          op,
+          "conflict",
+          `collection ${name} uses ${existing.distance}, asked for ${spec.distance}`,
+        );
+      }
+      return this.info(existing);
+    }
+    const metadata = spec.metadata ? JSON.stringify(spec.metadata) : null;
+    const cid = this.write(op, () => {
+      const r = this.db
+        .prepare(
+          "INSERT INTO collections (name, dims, distance, metadata, seq, created_at) VALUES (?, ?, ?, ?, 0, ?)",
+        )
+        .run(name, spec.dims, spec.distance, metadata, new Date().toISOString());
+      const id = Number(r.lastInsertRowid);
+      createPointsTable(this.db, id);
+      return id;
+    });
+    this.dataVersion = this.readDataVersion();
+    const c = new CollectionState(cid, name, spec.dims, spec.distance, spec.metadata, 0);
+    this.collections.set(name, c);
+    return this.info(c);
+  }
+
+  async dropCollection(name: string): Promise<boolean> {
+    const op = "store.dropCollection";
+    await this.sync(op);
+    const c = this.collections.get(name);
+    if (!c) return false;
+    this.write(op, () => {
+      this.db.exec(`DROP TABLE IF EXISTS ${pointsTable(c.cid)}`);
+      this.db.prepare("DELETE FROM collections WHERE id = ?").run(c.cid);
+      this.db.prepare("DELETE FROM indexes WHERE cid = ?").run(c.cid);
+    });
+    this.dispose(c);
+    this.collections.delete(name);
+    if (c.hnswFile) rmSync(join(this.indexDir, c.hnswFile), { force: true });
+    return true;
+  }
+
+  async listCollections(): Promise<string[]> {
+    await this.sync("store.listCollections");
+    return [...this.collections.keys()].sort();
+  }
+
+  async collectionInfo(name: string): Promise<CollectionInfo> {
+    const op = "store.collectionInfo";
+    await this.sync(op);
+    return this.info(this.col(name, op));
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  async upsert(
+    collection: string,
+    points: Iterable<Point> | AsyncIterable<Point>,
+    options: UpsertOptions = {},
+  ): Promise<UpsertResult> {
+    const op = "store.upsert";
+    await this.sync(op);
+    const batchSize = Math.max(1, options.batchSize ?? 1_000);
+    let batch: Point[] = [];
+    let upserted = 0;
+    for await (const p of points as AsyncIterable<Point>) {
+      batch.push(p);
+      if (batch.length >= batchSize) {
+        upserted += this.upsertBatch(collection, batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) upserted += this.upsertBatch(collection, batch);
+    return { upserted };
+  }
+
+  private upsertBatch(collection: string, batch: Point[]): number {
+    const op = "store.upsert";
+    this.guard(op);
+    const c = this.col(collection, op);
+    const prepared = batch.map((p, i) => {
+      if (!p || typeof p !== "object")
+        throw new StoreError(op, "invalid_argument", `point #${i} is not an object`);
+      const id = normalizePointId(p.id, op);
+      const v = p.vector as Vector;
+      if (!v || typeof v.length !== "number")
+        throw new StoreError(op, "invalid_argument", `point ${id}: missing vector`);
+      if (v.length !== c.dims) {
+        throw new StoreError(
+          op,
+          "dimension_mismatch",
+          `point ${id}: vector has ${v.length} dims, collection ${c.name} has ${c.dims}`,
+        );
+      }
+      for (let k = 0; k < v.length; k++) {
+        if (!Number.isFinite(v[k]))
+          throw new StoreError(op, "invalid_argument", `point ${id}: vector[${k}] is not a finite number`);
+      }
+      const payload = p.payload ?? {};
+      if (typeof payload !== "object" || Array.isArray(payload)) {
+        throw new StoreError(op, "invalid_argument", `point ${id}: payload must be a JSON object`);
+      }
+      return {
+        id,
+        vector: prepareVector(v, c.distance),
+        payload: payload as Payload,
+        json: JSON.stringify(payload),
+      };
+    });
+    const seq = c.seq + 1;
+    const slots: number[] = [];
+    let next = c.capacity;
+    const assigned = new Map<PointId, number>();
+    this.write(op, () => {
+      const update = this.db.prepare(
+        `UPDATE ${pointsTable(c.cid)} SET seq = ?, vector = ?, payload = ? WHERE slot = ?`,
+      );
+      const insert = this.db.prepare(
+        `INSERT INTO ${pointsTable(c.cid)} (slot, pid, seq, vector, payload) VALUES (?, ?, ?, ?, ?)`,
+      );
+      for (const p of prepared) {
+        let slot = c.slotOf(p.id) ?? assigned.get(p.id);
+        if (slot === undefined) {
+          slot = next++;
+          assigned.set(p.id, slot);
+          insert.run(slot, encodePid(p.id), seq, vectorToBlob(p.vector), p.json);
+        } else {
+          update.run(seq, vectorToBlob(p.vector), p.json, slot);
+        }
+        slots.push(slot);
+      }
+      this.db.prepare("UPDATE collections SET seq = ? WHERE id = ?").run(seq, c.cid);
+    });
+    c.seq = seq;
+    prepared.forEach((p, i) => {
+      c.put(slots[i] as number, p.id, p.vector, p.payload, seq);
+    });
+    this.dataVersion = this.readDataVersion();
+    this.scheduleBuild(c);
+    return prepared.length;
+  }
+
+  async delete(collection: string, selector: PointSelector): Promise<void> {
+    const op = "store.delete";
+    await this.sync(op);
+    const c = this.col(collection, op);
+    const slots = this.selectSlots(c, selector, op);
+    if (slots.length === 0) return;
+    this.write(op, () => {
+      const del = this.db.prepare(`DELETE FROM ${pointsTable(c.cid)} WHERE slot = ?`);
+      for (const s of slots) del.run(s);
+    });
+    for (const s of slots) c.remove(s);
+    this.scheduleBuild(c);
+  }
+
+  private rewritePayloads(
+    collection: string,
+    selector: PointSelector,
+    op: string,
+    change: (old: Payload) => Payload,
+  ): void {
+    const c = this.col(collection, op);
+    const slots = this.selectSlots(c, selector, op);
+    const updated = slots.map((s) => change(structuredClone(c.payloads.payloads[s] ?? {})));
+    this.write(op, () => {
+      const stmt = this.db.prepare(`UPDATE ${pointsTable(c.cid)} SET payload = ? WHERE slot = ?`);
+      slots.forEach((s, i) => {
+        stmt.run(JSON.stringify(updated[i]), s);
+      });
+    });
+    slots.forEach((s, i) => {
+      c.payloads.set(s, updated[i]);
+    });
+  }
+
+  async setPayload(
+    collection: string,
+    payload: Payload,
+    selector: PointSelector,
+    options: SetPayloadOptions = {},
+  ): Promise<void> {
+    const op = "store.setPayload";
+    await this.sync(op);
+    checkPayload(payload, op);
+    const steps = options.key ? parsePath(options.key, "key").map((s) => s.key) : [];
+    this.rewritePayloads(collection, selector, op, (old) => {
+      let target: Record<string, unknown> = old;
+      for (const k of steps) {
+        const next = target[k];
+        if (next === null || typeof next !== "object" || Array.isArray(next)) target[k] = {};
+        target = target[k] as Record<string, unknown>;
+      }
+      Object.assign(target, structuredClone(payload));
+      return old;
+    });
+  }
+
+  async overwritePayload(collection: string, payload: Payload, selector: PointSelector): Promise<void> {
+    const op = "store.overwritePayload";
+    await this.sync(op);
+    checkPayload(payload, op);
+    this.rewritePayloads(collection, selector, op, () => structuredClone(payload));
+  }
+
+  async deletePayloadKeys(collection: string, keys: string[], selector: PointSelector): Promise<void> {
+    const op = "store.deletePayloadKeys";
+    await this.sync(op);
+    const paths = keys.map((k) => parsePath(k, "keys").map((s) => s.key));
+    this.rewritePayloads(collection, selector, op, (old) => {
+      for (const path of paths) {
+        let target: unknown = old;
+        for (const k of path.slice(0, -1)) target = (target as Record<string, unknown> | undefined)?.[k];
+        if (target && typeof target === "object")
+          delete (target as Record<string, unknown>)[path[path.length - 1] as string];
+      }
+      return old;
+    });
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  async get(collection: string, ids: PointId[], options: GetOptions = {}): Promise<StoredPoint[]> {
+    const op = "store.get";
+    await this.sync(op);
+    const c = this.col(collection, op);
+    const out: StoredPoint[] = [];
+    for (const raw of ids) {
+      const slot = c.slotOf(normalizePointId(raw, op));
+      if (slot !== undefined)
+        out.push(this.project(c, slot, options.withPayload ?? true, options.withVector ?? false));
+    }
+    return out;
+  }
+
+  async count(collection: string, filter?: Filter | null): Promise<number> {
+    const op = "store.count";
+    await this.sync(op);
+    const c = this.col(collection, op);
+    if (!filter) return c.liveCount;
+    return this.evaluate(c, filter, op).count;
+  }
+
+  async scroll(collection: string, options: ScrollOptions = {}): Promise<ScrollPage> {
+    const op = "store.scroll";
+    await this.sync(op);
+    const c = this.col(collection, op);
+    const limit = options.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new StoreError(op, "invalid_argument", "limit must be an integer ≥ 1");
+    const mask = options.filter ? this.evaluate(c, options.filter, op).mask : null;
+    let from =
+      options.cursor === undefined || options.cursor === null
+        ? ""
+        : encodePid(normalizePointId(options.cursor, op));
+    const stmt = this.db
+      .prepare(`SELECT slot, pid FROM ${pointsTable(c.cid)} WHERE pid >= ? ORDER BY pid LIMIT ?`)
+      .raw(true);
+    const found: number[] = [];
+    let nextCursor: PointId | null = null;
+    const chunk = mask ? Math.max(256, limit * 4) : limit + 1;
+    outer: for (;;) {
+      const rows = stmt.all(from, chunk) as Array<[number, string]>;
+      for (const [slot, pid] of rows) {
+        if (mask && !mask[slot]) continue;
+        if (found.length === limit) {
+          nextCursor = decodePid(pid);
+          break outer;
+        }
+        found.push(slot);
+      }
+      if (rows.length < chunk) break;
+      from = `${(rows[rows.length - 1] as [number, string])[1]}\u0000`;
+    }
+    return {
+      points: found.map((s) => this.project(c, s, options.withPayload ?? true, options.withVector ?? false)),
+      nextCursor,
+    };
+  }
+
+  async search(collection: string, vector: Vector, options: SearchOptions = {}): Promise<ScoredPoint[]> {
+    const op = "store.search";
+    await this.sync(op);
+    const c = this.col(collection, op);
+    const limit = options.limit ?? 10;
+    const offset = options.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new StoreError(op, "invalid_argument", "limit must be an integer ≥ 1");
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new StoreError(op, "invalid_argument", "offset must be an integer ≥ 0");
+    if (!vector || vector.length !== c.dims) {
+      throw new StoreError(
+        op,
+        "dimension_mismatch",
+        `query vector has ${vector?.length} dims, collection ${c.name} has ${c.dims}`,
+      );
+    }
+    const q = prepareVector(vector, c.distance);
+    for (let i = 0; i < q.length; i++) {
+      if (!Number.isFinite(q[i]))
+        throw new StoreError(op, "invalid_argument", `query vector[${i}] is not a finite number`);
+    }
+    const k = limit + offset;
+    const filtered = options.filter ? this.evaluate(c, options.filter, op) : null;
+    const hits = this.nearest(c, q, k, filtered?.mask ?? null, options);
+    const threshold = options.scoreThreshold;
+    const out: ScoredPoint[] = [];
+    for (const h of hits.slice(offset)) {
+      const score = c.distance === "Euclid" ? Math.sqrt(Math.max(0, -h.score)) : h.score;
+      if (threshold !== undefined && threshold !== null) {
+        if (c.distance === "Euclid" ? score > threshold : score < threshold) continue;
+      }
+      const p = this.project(c, h.slot, options.withPayload ?? true, options.withVector ?? false);
+      out.push({ ...p, score });
+    }
+    return out;
+  }
+
+  /** Best `k` slots for `q` among live slots (and `mask` when given), score higher = closer. */
+  private nearest(
+    c: CollectionState,
+    q: Float32Array,
+    k: number,
+    mask: Uint8Array | null,
+    options: SearchOptions,
+  ): Array<{ slot: number; score: number }> {
+    const score = (slot: number) =>
+      c.distance === "Euclid" ? -l2sqRow(c.slab, slot, q, c.dims) : dotRow(c.slab, slot, q, c.dims);
+    const top = new TopK(k);
+    const exactOver = (accept: (slot: number) => boolean) => {
+      for (let s = 0; s < c.capacity; s++) if (c.alive[s] === 1 && accept(s)) top.push(s, score(s));
+      return top.sorted();
+    };
+    const hnsw = c.hnsw;
+    if (!hnsw || options.exact || c.servableCount === 0)
+      return exactOver(mask ? (s) => mask[s] === 1 : () => true);
+    // How many indexed points pass the filter decides the plan.
+    let matching = c.servableCount;
+    if (mask) {
+      matching = 0;
+      const servable = c.servable;
+      for (let s = 0; s < c.capacity; s++) matching += (mask[s] as number) & (servable[s] as number);
+    }
+    if (matching <= this.opts.exactFilterLimit || matching <= k) {
+      return exactOver(mask ? (s) => mask[s] === 1 : () => true);
+    }
+    const servable = c.servable;
+    const needFilter = mask !== null || c.staleLabels > 0;
+    const accept = mask
+      ? (l: number) => mask[l] === 1 && servable[l] === 1
+      : (l: number) => servable[l] === 1;
+    hnsw.setEf(Math.max(options.hnswEf ?? this.opts.hnswEf, k));
+    const result = hnsw.searchKnn(Array.from(q), k, needFilter ? accept : undefined);
+    if (result.neighbors.length < k) return exactOver(mask ? (s) => mask[s] === 1 : () => true);
+    for (const slot of result.neighbors) top.push(slot, score(slot));
+    for (const slot of c.tail) if (!mask || mask[slot] === 1) top.push(slot, score(slot));
+    return top.sorted();
+  }
+
+  async *exportPoints(
+    collection: string,
+    options: { batchSize?: number } = {},
+  ): AsyncIterable<Required<StoredPoint>> {
+    const op = "store.export";
+    await this.sync(op);
+    const c = this.col(collection, op);
+    const pageSize = options.batchSize ?? 1_000;
+    // A second connection in one read transaction sees a consistent snapshot (WAL) while
+    // this store keeps accepting writes.
+    const reader = openDatabase(this.dir, true);
+    try {
+      reader.exec("BEGIN");
+      const stmt = reader
+        .prepare(`SELECT pid, vector, payload FROM ${pointsTable(c.cid)} WHERE pid > ? ORDER BY pid LIMIT ?`)
+        .raw(true);
+      let from = "";
+      for (;;) {
+        const rows = stmt.all(from, pageSize) as Array<[string, Buffer, string]>;
+        for (const [pid, blob, payload] of rows) {
+          const v = new Float32Array(c.dims);
+          new Uint8Array(v.buffer).set(blob);
+          yield { id: decodePid(pid), vector: Array.from(v), payload: JSON.parse(payload) as Payload };
+        }
+        if (rows.length < pageSize) break;
+        from = (rows[rows.length - 1] as [string, Buffer, string])[0];
+      }
+      reader.exec("COMMIT");
+    } finally {
+      reader.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.collections.values()) this.dispose(c);
+    await Promise.allSettled([...this.pendingBuilds]);
+    this.db.close();
+  }
+}
+
+function checkPayload(payload: unknown, op: string): void {
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    throw new StoreError(op, "invalid_argument", "payload must be a JSON object");
+  }
+}
+
+/** Keep only the given keys (top-level or dot paths) of a payload. */
+function pick(payload: Payload, keys: string[]): Payload {
+  const out: Payload = {};
+  for (const key of keys) {
+    const path = key.split(".");
+    let src: unknown = payload;
+    for (const k of path)
+      src = src && typeof src === "object" && !Array.isArray(src) ? (src as Payload)[k] : undefined;
+    if (src === undefined) continue;
+    let dst = out;
+    for (const k of path.slice(0, -1)) {
+      if (typeof dst[k] !== "object" || dst[k] === null) dst[k] = {};
+      dst = dst[k] as Payload;
+    }
+    dst[path[path.length - 1] as string] = structuredClone(src);
+  }
+  return out;
+}
+
+export type { Distance };

@@ -1,5 +1,3 @@
 #!/usr/bin/env node
-// The CLI entry point. `npm ci` builds dist/ through the `prepare` script.
-import { main } from "../dist/cli/main.js";
-
-process.exitCode = await main(process.argv);
+// The installed command. `npm ci` builds dist/ through the `prepare` script.
+import "../dist/cli/run.js";

@@ -1,3 +1,4 @@
+import { decodeWindows1252 } from "./cp1252.js";
 import type { ParseWarning } from "./types.js";
 
 /** The decoded text of a file and what had to be done to get it. */
@@ -52,7 +53,7 @@ export function decodePlanBytes(bytes: Uint8Array): DecodedText {
   } catch {
     const bad = firstInvalidUtf8Offset(body);
     return {
-      text: new TextDecoder("windows-1252").decode(body),
+      text: decodeWindows1252(body),
       encoding: "windows-1252",
       warnings: [
         {

@@ -9,6 +9,7 @@ import type { FenceMode } from "./types.js";
 export const MAX_NESTING = 200;
 
 const engines = new Map<FenceMode, MarkdownIt>();
+let inlineParser: MarkdownIt | undefined;
 
 /**
  * A CommonMark parser with the GFM block extensions that change what is a paragraph:
@@ -24,7 +25,20 @@ export function markdownEngine(fences: FenceMode): MarkdownIt {
     // Not in the published Options type, but a documented markdown-it option.
     (md.options as { maxNesting?: number }).maxNesting = MAX_NESTING;
     useFenceRule(md, fences === "lenient");
+    // Block structure only: inline parsing of every paragraph would allocate millions of tokens
+    // on large files, and we only need the inline text of headings and tasks, parsed on demand.
+    md.core.ruler.disable(["inline", "text_join"]);
     engines.set(fences, md);
   }
   return md;
+}
+
+/** The same dialect with inline parsing on, for the text of headings and tasks. */
+export function inlineEngine(): MarkdownIt {
+  if (!inlineParser) {
+    inlineParser = new MarkdownIt("commonmark", { html: true, linkify: false, typographer: false });
+    inlineParser.enable(["strikethrough"]);
+    (inlineParser.options as { maxNesting?: number }).maxNesting = MAX_NESTING;
+  }
+  return inlineParser;
 }

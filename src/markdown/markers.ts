@@ -63,6 +63,8 @@ export function splitLeadingId(source: string): { id: string | null; rest: strin
 const PROGRESS = /(?:^|[^\p{L}])progression(?:\s+globale)?\s*:\s*(\d{1,3}(?:[.,]\d+)?)\s*%/iu;
 
 export function matchDeclaredProgress(line: string): number | null {
+  // Cheap test first: this runs on every paragraph line of every plan.
+  if (!/progression/i.test(line)) return null;
   const match = PROGRESS.exec(line.replace(/[*_`]/g, ""));
   if (!match?.[1]) return null;
   return Number.parseFloat(match[1].replace(",", "."));

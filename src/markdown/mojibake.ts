@@ -4,37 +4,7 @@
  * Windows-1252 bytes form a valid multi-byte UTF-8 sequence, which ordinary French or
  * English text practically never contains.
  */
-
-// Characters Windows-1252 puts at 0x80-0x9F, and the byte each stands for.
-const CP1252_HIGH: Record<string, number> = {
-  "€": 0x80,
-  "‚": 0x82,
-  ƒ: 0x83,
-  "„": 0x84,
-  "…": 0x85,
-  "†": 0x86,
-  "‡": 0x87,
-  ˆ: 0x88,
-  "‰": 0x89,
-  Š: 0x8a,
-  "‹": 0x8b,
-  Œ: 0x8c,
-  Ž: 0x8e,
-  "‘": 0x91,
-  "’": 0x92,
-  "“": 0x93,
-  "”": 0x94,
-  "•": 0x95,
-  "–": 0x96,
-  "—": 0x97,
-  "˜": 0x98,
-  "™": 0x99,
-  š: 0x9a,
-  "›": 0x9b,
-  œ: 0x9c,
-  ž: 0x9e,
-  Ÿ: 0x9f,
-};
+import { encodeWindows1252Char } from "./cp1252.js";
 
 const CONTINUATION_CLASS = "\\u0080-\\u00BF€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ";
 // A lead byte (2-, 3- or 4-byte sequence) followed by continuation bytes, as cp1252 text.
@@ -43,19 +13,13 @@ const MOJIBAKE_PATTERN = new RegExp(
   "gu",
 );
 
-function toCp1252Byte(char: string): number | undefined {
-  const code = char.codePointAt(0) ?? 0;
-  if (code <= 0xff && !(code >= 0x80 && code <= 0x9f)) return code;
-  return CP1252_HIGH[char];
-}
-
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Decode one suspicious run back to the character it encoded, or undefined if it is not mojibake. */
 function repairRun(run: string): string | undefined {
   const bytes: number[] = [];
   for (const char of run) {
-    const byte = toCp1252Byte(char);
+    const byte = encodeWindows1252Char(char);
     if (byte === undefined) return undefined;
     bytes.push(byte);
   }

@@ -1,7 +1,7 @@
-import type MarkdownIt from "markdown-it";
 import type Token from "markdown-it/lib/token.mjs";
+import { parseBlocks } from "./chunked-parse.js";
 import { decodePlanBytes } from "./decode.js";
-import { MAX_NESTING, markdownEngine } from "./engine.js";
+import { inlineEngine, MAX_NESTING, markdownEngine } from "./engine.js";
 import type { FenceMeta } from "./fence-rule.js";
 import {
   isTaskLikeLine,
@@ -22,6 +22,9 @@ import type {
   Section,
   Task,
 } from "./types.js";
+
+/** Characters that can start inline markup (CommonMark §6) or an entity; without them text is literal. */
+const INLINE_SYNTAX = /[\\`*_[\]!<>&~]| {2}\n/;
 
 /** Mojibake hits reported one by one before they are summarised. */
 const MOJIBAKE_REPORT_LIMIT = 20;
@@ -78,22 +81,19 @@ export function parsePlan(input: Uint8Array | string, options: ParseOptions = {}
 
   const md = markdownEngine(options.fences ?? "strict");
   const env: Record<string, unknown> = {};
-  let tokens: Token[];
+  const walk = new TokenWalk(env, text, warnings);
   try {
-    tokens = md.parse(text, env);
+    for (const chunk of parseBlocks(md, text, env, options.chunkChars))
+      walk.run(chunk.tokens, chunk.firstLine);
   } catch (error) {
     // markdown-it does not throw on any input we know of; if it ever does, degrade, do not fail.
     warnings.push({
       line: 1,
-      code: "nesting-limit",
+      code: "parser-failure",
       severity: "error",
-      message: `the Markdown parser failed (${error instanceof Error ? error.message : String(error)}); no tasks read`,
+      message: `the Markdown parser failed (${error instanceof Error ? error.message : String(error)}); tasks after this point are missing`,
     });
-    tokens = [];
   }
-
-  const walk = new TokenWalk(md, env, text, warnings);
-  walk.run(tokens);
   reportDuplicateIds(walk.tasks, warnings);
   warnings.sort((a, b) => a.line - b.line);
 
@@ -118,9 +118,10 @@ class TokenWalk {
   private readonly listItems: OpenListItem[] = [];
   private readonly sourceLines: string[];
   private nestingWarned = false;
+  private lineOffset = 0;
+  private pathCache: string[] | null = null;
 
   constructor(
-    private readonly md: MarkdownIt,
     private readonly env: Record<string, unknown>,
     text: string,
     private readonly warnings: ParseWarning[],
@@ -128,7 +129,9 @@ class TokenWalk {
     this.sourceLines = text.split(/\r\n|\r|\n/);
   }
 
-  run(tokens: Token[]): void {
+  /** Walk one chunk's tokens; `firstLine` is the chunk's 0-based first source line. */
+  run(tokens: Token[], firstLine: number): void {
+    this.lineOffset = firstLine;
     let tableDepth = 0;
     for (let i = 0; i < tokens.length; i++) {
       const token = tokens[i] as Token;
@@ -140,7 +143,7 @@ class TokenWalk {
           break;
         }
         case "list_item_open":
-          this.listItems.push({ line: lineOf(token), task: null });
+          this.listItems.push({ line: this.lineOf(token), task: null });
           break;
         case "list_item_close":
           this.listItems.pop();
@@ -187,22 +190,26 @@ class TokenWalk {
 
   private openHeading(open: Token, inline: Token): void {
     const level = Number(open.tag.slice(1));
-    const title = inlineTokensToPlainText(inline.children ?? []);
+    const title = this.plainText(inline.content);
     while (this.headingPath.length > 0 && (this.headingPath.at(-1)?.level ?? 0) >= level)
       this.headingPath.pop();
     this.headingPath.push({ level, title });
-    const line = lineOf(open);
+    this.pathCache = null;
+    const line = this.lineOf(open);
     this.sections.push({ line, level, title, path: this.currentPath(), endLine: line });
     // A heading such as "## Phase 1 (Progression: 40%)" declares its own section's progress.
     this.recordDeclaredProgress(inline.content, line);
   }
 
+  /** The heading path; one shared (frozen) array per section, since thousands of tasks hold it. */
   private currentPath(): string[] {
-    return this.headingPath.map((heading) => heading.title);
+    if (!this.pathCache)
+      this.pathCache = Object.freeze(this.headingPath.map((heading) => heading.title)) as string[];
+    return this.pathCache;
   }
 
   private readParagraph(open: Token, inline: Token, firstInItem: boolean): void {
-    const firstLine = lineOf(open);
+    const firstLine = this.lineOf(open);
     const lines = inline.content.split("\n");
     const item = firstInItem ? this.listItems.at(-1) : undefined;
 
@@ -257,7 +264,7 @@ class TokenWalk {
     parentLine: number | null,
   ): Task {
     const { id, rest } = splitLeadingId(match.rest);
-    const title = inlineTokensToPlainText(this.md.parseInline(rest, this.env)[0]?.children ?? []);
+    const title = this.plainText(rest);
     const task: Task = {
       line,
       status: match.status,
@@ -270,6 +277,16 @@ class TokenWalk {
     };
     this.tasks.push(task);
     return task;
+  }
+
+  private lineOf(token: Token): number {
+    return (token.map?.[0] ?? 0) + 1 + this.lineOffset;
+  }
+
+  private plainText(markdown: string): string {
+    // Most titles have no inline syntax at all; skip the inline parser for them.
+    if (!INLINE_SYNTAX.test(markdown)) return markdown.replace(/\s+/g, " ").trim();
+    return inlineTokensToPlainText(inlineEngine().parseInline(markdown, this.env)[0]?.children ?? []);
   }
 
   /** Depth of the innermost open list item: 0 at the top level. */
@@ -302,17 +319,18 @@ class TokenWalk {
 
   private recordFence(token: Token): void {
     const meta = token.meta as FenceMeta | null;
-    const [start, end] = token.map ?? [0, 0];
+    const start = (token.map?.[0] ?? 0) + this.lineOffset;
+    const end = (token.map?.[1] ?? 0) + this.lineOffset;
     const taskLikeLines: number[] = [];
     for (let l = start + 1; l < end; l++) {
-      if (l === meta?.closerLine) continue;
+      if (l === (meta?.closerLine ?? -1) + this.lineOffset) continue;
       if (isTaskLikeLine(this.sourceLines[l] ?? "")) taskLikeLines.push(l + 1);
     }
     const report: FenceReport = {
       line: start + 1,
-      closedAtLine: meta?.closerLine == null ? null : meta.closerLine + 1,
+      closedAtLine: meta?.closerLine == null ? null : meta.closerLine + 1 + this.lineOffset,
       info: token.info.trim(),
-      suspiciousCloserLines: (meta?.suspiciousCloserLines ?? []).map((l) => l + 1),
+      suspiciousCloserLines: (meta?.suspiciousCloserLines ?? []).map((l) => l + 1 + this.lineOffset),
       taskLikeLines,
     };
     this.fences.push(report);
@@ -356,7 +374,7 @@ class TokenWalk {
     if (this.nestingWarned) return;
     this.nestingWarned = true;
     this.warnings.push({
-      line: lineOf(token),
+      line: this.lineOf(token),
       code: "nesting-limit",
       severity: "warning",
       message: `containers nested deeper than ${MAX_NESTING} levels; content below that depth is not parsed`,
@@ -378,10 +396,6 @@ function reportDuplicateIds(tasks: Task[], warnings: ParseWarning[]): void {
         message: `task id ${task.id} already used at line ${first}`,
       });
   }
-}
-
-function lineOf(token: Token): number {
-  return (token.map?.[0] ?? 0) + 1;
 }
 
 function countLines(text: string): number {

@@ -57,6 +57,7 @@ export type WarningCode =
   | "broken-fence"
   | "task-in-code"
   | "nesting-limit"
+  | "parser-failure"
   | "duplicate-id"
   | "progress-out-of-range";
 
@@ -79,6 +80,8 @@ export interface ParseOptions {
   fences?: FenceMode;
   /** Repair double-encoded UTF-8 (mojibake) instead of only reporting it. */
   fixEncoding?: boolean;
+  /** Files longer than this many characters are parsed in chunks (see chunked-parse.ts). */
+  chunkChars?: number;
 }
 
 export interface ParsedPlan {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { displayPath, expandPaths } from "../../core/files.js";
 import { computeProgress, type PlanProgress } from "../../markdown/progress.js";
-import { parsePlanFile } from "../../markdown/read-plan.js";
+import { type ParsedPlanFile, parsePlanFile } from "../../markdown/read-plan.js";
 import { ExitCode } from "../exit-codes.js";
 import { bar, formatPercent, printJson } from "../format.js";
 import { type PlanCommandOptions, resolveParseOptions, withPlanOptions } from "../plan-options.js";
@@ -20,9 +20,14 @@ export function registerProgressCommand(program: Command): void {
       .option("--strict", "exit with code 1 when a declared progress disagrees with the tasks"),
   ).action(async (paths: string[], flags: ProgressFlags) => {
     const options = resolveParseOptions(flags);
-    const reports: (PlanProgress & { file: string })[] = [];
+    const reports: ProgressReport[] = [];
     for (const file of await expandPaths(paths)) {
-      reports.push({ file: displayPath(file), ...computeProgress(await parsePlanFile(file, options)) });
+      const plan = await parsePlanFile(file, options);
+      reports.push({
+        file: displayPath(file),
+        ...computeProgress(plan),
+        hiddenTaskLines: hiddenTaskLines(plan),
+      });
     }
     if (flags.json) printJson(reports);
     else for (const report of reports) printReport(report);
@@ -32,7 +37,23 @@ export function registerProgressCommand(program: Command): void {
   });
 }
 
-function printReport(report: PlanProgress & { file: string }): void {
+/** A plan's progress, plus the task-like lines a broken or unclosed fence hides from the count. */
+type ProgressReport = PlanProgress & {
+  file: string;
+  hiddenTaskLines: { fenceLine: number; count: number }[];
+};
+
+function hiddenTaskLines(plan: ParsedPlanFile): ProgressReport["hiddenTaskLines"] {
+  return plan.fences
+    .filter(
+      (fence) =>
+        fence.taskLikeLines.length > 0 &&
+        (fence.suspiciousCloserLines.length > 0 || fence.closedAtLine === null),
+    )
+    .map((fence) => ({ fenceLine: fence.line, count: fence.taskLikeLines.length }));
+}
+
+function printReport(report: ProgressReport): void {
   const out = process.stdout;
   out.write(
     `${report.file}  ${bar(report.percent)} ${formatPercent(report.percent)}  ${report.done}/${report.total}`,
@@ -51,6 +72,11 @@ function printReport(report: PlanProgress & { file: string }): void {
         out.write(`  ⚠ declared ${phase.declared.declared}%, computed ${phase.percent}%`);
     }
     out.write("\n");
+  }
+  for (const hidden of report.hiddenTaskLines) {
+    out.write(
+      `  ${report.file}:${hidden.fenceLine}: ${hidden.count} task-like line(s) are inside a code block that is not closed where it seems to be (run planvec lint)\n`,
+    );
   }
   for (const check of report.checks) {
     if (!check.mismatch) continue;

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from "commander";
 import { describeError, PlanvecError, UsageError } from "../core/errors.js";
+import { registerEmbedCommand } from "./commands/embed.js";
 import { registerLintCommand } from "./commands/lint.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
+import { registerModelCommand } from "./commands/model.js";
 import { registerParseCommand } from "./commands/parse.js";
 import { registerProgressCommand } from "./commands/progress.js";
 import { registerServeQdrantCommand } from "./commands/serve-qdrant.js";
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerParseCommand(program);
   registerProgressCommand(program);
   registerLintCommand(program);
+  registerEmbedCommand(program);
+  registerModelCommand(program);
   registerMigrateCommand(program);
   registerServeQdrantCommand(program);
   return program;

@@ -1,0 +1,14 @@
+export type { CacheStats } from "./cache/cached-embedder.js";
+export { CachedEmbedder, textKey } from "./cache/cached-embedder.js";
+export type { LevelStats } from "./cache/types.js";
+export type { EmbeddingConfig } from "./config.js";
+export { loadEmbeddingConfig } from "./config.js";
+export type { Embedder, EmbedderOptions, EmbeddingCacheOptions, LocalEmbedder } from "./embedder.js";
+export { createEmbedder, defaultCacheDir } from "./embedder.js";
+export { EmbeddingError } from "./errors.js";
+export type { ModelSpec, ModelVariant } from "./model-files.js";
+export { DEFAULT_MODEL_NAME, defaultModelDir, packageRoot, resolveModel } from "./model-files.js";
+export type { ModelFileInfo, ModelInfo } from "./model-info.js";
+export { describeModel } from "./model-info.js";
+export { OnnxEmbedder } from "./onnx-embedder.js";
+export { normaliseText } from "./text.js";

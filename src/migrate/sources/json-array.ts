@@ -44,6 +44,38 @@ function isWhitespace(c: number): boolean {
 const STRUCTURAL = new Uint8Array(256);
 for (const c of [QUOTE, LBRACE, RBRACE, LBRACKET, RBRACKET]) STRUCTURAL[c] = 1;
 
+const STRUCTURAL_BYTES = [QUOTE, LBRACE, RBRACE, LBRACKET, RBRACKET];
+
+/** Next known position of each structural byte in the current chunk (n when there is none). */
+interface Cursor {
+  positions: number[];
+  n: number;
+}
+function newCursor(n: number): Cursor {
+  return { positions: STRUCTURAL_BYTES.map(() => -1), n };
+}
+
+/**
+ * Position of the next structural byte at or after `from` (n when none): each byte's next
+ * occurrence comes from `Buffer.indexOf` (native memchr) and is reused until passed, so the
+ * digits of a vector are skipped without a JavaScript loop over them (figures in
+ * docs/benchmarks.md, "Migration").
+ */
+function nextStructural(buf: Buffer, from: number, cursor: Cursor): number {
+  let best = cursor.n;
+  const positions = cursor.positions;
+  for (let k = 0; k < 5; k++) {
+    let at = positions[k] as number;
+    if (at < from) {
+      at = buf.indexOf(STRUCTURAL_BYTES[k] as number, from);
+      if (at < 0) at = cursor.n;
+      positions[k] = at;
+    }
+    if (at < best) best = at;
+  }
+  return best;
+}
+
 /** True when the bytes just before `end` (not before `start`) are an odd run of backslashes. */
 function endsWithOddBackslashes(buf: Buffer, start: number, end: number): boolean {
   let count = 0;
@@ -100,6 +132,7 @@ export async function* jsonArrayElements(
     const n = buf.length;
     const out: JsonElement[] = [];
     let i = 0;
+    const next = newCursor(n);
 
     const emit = (end: number): void => {
       let text: string;
@@ -143,8 +176,10 @@ export async function* jsonArrayElements(
           }
           if (inElement && !primitive) {
             // Most bytes of a record are digits, signs and separators: skip them with one table load.
-            while (i < n && STRUCTURAL[buf[i] as number] === 0) i++;
-            if (i === n) break;
+            if (STRUCTURAL[buf[i] as number] === 0) {
+              i = nextStructural(buf, i, next);
+              if (i === n) break;
+            }
           }
           const c = buf[i] as number;
           if (inElement) {

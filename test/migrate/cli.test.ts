@@ -114,6 +114,30 @@ describe("planvec migrate (CLI)", () => {
     expect(restored.stdout).toMatch(/restored 24 points into c/);
   });
 
+  it("--reembed re-vectorises the text with the local model into a 384-d collection the vectors did not fit", async () => {
+    const spec = storeSpec("s4/store");
+    const args = ["migrate", fixture("legacy.json"), "--to", spec, "--collection", "tasks", "--state-dir", join(dir, "state4")];
+    const store = await openTestStore(join(dir, "s4"));
+    await store.ensureCollection("tasks", { dims: 384, distance: "Cosine" });
+    await store.close();
+    const refused = await runCli(args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/8-d but collection tasks holds 384-d.*--reembed --text-field/);
+    const result = await runCli([...args, "--reembed", "--text-field", "description", "--json"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.vectors).toMatchObject({ mode: "reembedded", textField: "description" });
+    expect(report.vectors.model).toMatch(/MiniLM/);
+    expect(report.counts).toMatchObject({ written: 24, verified: 24 });
+    const reopened = await openTestStore(join(dir, "s4"));
+    try {
+      const [point] = await reopened.get("tasks", [1], { withVector: true });
+      expect(point?.vector).toHaveLength(384);
+    } finally {
+      await reopened.close();
+    }
+  }, 60_000);
+
   it("prints --help with every option", async () => {
     const help = await runCli(["migrate", "--help"]);
     expect(help.code).toBe(0);

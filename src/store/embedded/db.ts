@@ -52,6 +52,11 @@ export function openDatabase(dir: string, readonly = false): Db {
       db.pragma("journal_mode = WAL");
       // FULL: fsync the WAL on every commit; NORMAL would lose the last commits on power loss.
       db.pragma("synchronous = FULL");
+      const [mode] = db.prepare("PRAGMA journal_mode").raw(true).get() as [string];
+      const [sync] = db.prepare("PRAGMA synchronous").raw(true).get() as [number];
+      if (mode !== "wal" || sync !== 2) {
+        throw new Error(`durability settings not applied (journal_mode=${mode}, synchronous=${sync})`);
+      }
       db.exec(`
         CREATE TABLE IF NOT EXISTS collections (
           id INTEGER PRIMARY KEY,

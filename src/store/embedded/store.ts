@@ -13,7 +13,7 @@
  * detected (SQLite `data_version`) and trigger a reload, so a CLI reading a store a server is
  * writing sees current data.
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   type CollectionInfo,
@@ -91,6 +91,7 @@ export class EmbeddedStore implements VectorStore {
   private dataVersion = 0;
   private readonly indexDir: string;
   private readonly pendingBuilds = new Set<Promise<unknown>>();
+  private readonly dataVersionStmt: { get(): unknown };
 
   private constructor(
     readonly dir: string,
@@ -99,6 +100,7 @@ export class EmbeddedStore implements VectorStore {
   ) {
     this.location = `embedded:${dir}`;
     this.indexDir = join(dir, "index");
+    this.dataVersionStmt = db.prepare("PRAGMA data_version").raw(true);
     this.opts = {
       hnswThreshold: options.hnswThreshold ?? DEFAULTS.hnswThreshold,
       exactFilterLimit: options.exactFilterLimit ?? DEFAULTS.exactFilterLimit,
@@ -117,6 +119,7 @@ export class EmbeddedStore implements VectorStore {
     const store = new EmbeddedStore(abs, db, options);
     mkdirSync(store.indexDir, { recursive: true });
     await store.loadAll();
+    store.removeOrphanIndexFiles();
     return store;
   }
 
@@ -132,8 +135,22 @@ export class EmbeddedStore implements VectorStore {
     this.dataVersion = this.readDataVersion();
   }
 
+  /**
+   * Remove index files no collection references (left by a build killed mid-write). Only
+   * files older than ten minutes: a younger one may be another process's build in progress.
+   */
+  private removeOrphanIndexFiles(): void {
+    const referenced = new Set([...this.collections.values()].map((c) => c.hnswFile));
+    for (const f of readdirSync(this.indexDir)) {
+      const path = join(this.indexDir, f);
+      if (!referenced.has(f) && Date.now() - statSync(path).mtimeMs > 600_000) rmSync(path, { force: true });
+    }
+  }
+
   private readDataVersion(): number {
-    return Number(this.db.pragma("data_version", { simple: true }));
+    // libsql's pluck() returns row objects; raw() gives the bare column values.
+    const row = this.dataVersionStmt.get() as [number];
+    return Number(row[0]);
   }
 
   private async loadCollection(row: CollectionRow): Promise<CollectionState> {

@@ -173,7 +173,13 @@ export function guardExtractor(
     defaultGlobs,
     extract(file, bytes) {
       try {
-        return extract(file, bytes);
+        const result = extract(file, bytes);
+        // Last resort for pathological single fields (a 5,000-character package name): content
+        // is already split into parts, so this only trims what the model would cut anyway.
+        for (const record of result.records) {
+          if (record.text.length > MAX_TEXT_CHARS) record.text = truncate(record.text, MAX_TEXT_CHARS);
+        }
+        return result;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         return {

@@ -180,7 +180,10 @@ function fromMarkdown(file: string, text: string): PolicySection[] {
 
 // ---------------------------------------------------------------- YAML
 
+/** Fields that name a rule; they also key it, so they should be identifiers. */
 const TITLE_FIELDS = ["name", "id", "title", "rule", "policy", "key"];
+/** Fields that can title a rule that has no name (not used in keys: prose changes). */
+const LABEL_FIELDS = [...TITLE_FIELDS, "description", "summary"];
 
 function fromYaml(file: string, text: string, warnings: SourceWarning[]): PolicySection[] {
   const read = readYaml(text);
@@ -192,9 +195,9 @@ function fromYaml(file: string, text: string, warnings: SourceWarning[]): Policy
   const sections: PolicySection[] = [];
   const entry = (path: string[], pointer: string, label: string, value: unknown): PolicySection => {
     const named = isRecord(value)
-      ? TITLE_FIELDS.map((f) => value[f]).find((v) => typeof v === "string" || typeof v === "number")
+      ? LABEL_FIELDS.map((f) => value[f]).find((v) => typeof v === "string" || typeof v === "number")
       : undefined;
-    const title = named !== undefined ? String(named) : label;
+    const title = named !== undefined ? truncate(squash(String(named)), 100) : label;
     return {
       id: label,
       title,
@@ -213,9 +216,9 @@ function fromYaml(file: string, text: string, warnings: SourceWarning[]): Policy
       // Keys by name when the rule has one, so inserting a rule does not re-key the ones after it.
       const label = `${key ?? ""}${typeof named === "string" ? `/${named}` : `[${index}]`}`;
       const title = isRecord(item)
-        ? TITLE_FIELDS.map((f) => item[f]).find((v) => v !== undefined && !isRecord(v))
+        ? LABEL_FIELDS.map((f) => item[f]).find((v) => v !== undefined && !isRecord(v))
         : undefined;
-      const name = title === undefined ? `[${index}]` : String(title);
+      const name = title === undefined ? `[${index}]` : truncate(squash(String(title)), 100);
       sections.push(entry(key ? [key, name] : [name], pointer, label, item));
     });
   };

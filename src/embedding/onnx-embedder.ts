@@ -7,6 +7,9 @@ import { meanPoolNormalise } from "./pooling.js";
 import { assertEmbeddable, normaliseText } from "./text.js";
 import { type EncodedText, WordPieceTokenizer } from "./tokenizer.js";
 
+/** Padded positions per inference call: 32 texts of 128 pieces. Bounds the attention's memory and padding waste. */
+const MAX_BATCH_TOKENS = 4096;
+
 export interface OnnxEmbedderOptions {
   /** ONNX Runtime intra-op threads. Default: all cores, at most 4 (see docs/benchmarks.md). */
   threads?: number;
@@ -97,7 +100,11 @@ export class OnnxEmbedder implements Embedder {
 
   /** Embed texts; one L2-normalised vector per text, in input order. */
   embed(texts: string[]): Promise<Float32Array[]> {
-    assertEmbeddable(texts);
+    try {
+      assertEmbeddable(texts);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.closed) return Promise.reject(new EmbeddingError("embed", "closed", "the embedder is closed"));
     // One inference at a time per session: the session already uses every thread it was given.
     const run = this.queue.then(() => this.embedNow(texts));
@@ -117,8 +124,7 @@ export class OnnxEmbedder implements Embedder {
     }
     const order = encoded.map((e, index) => ({ index, e })).sort((a, b) => a.e.ids.length - b.e.ids.length);
     const out = new Array<Float32Array>(texts.length);
-    for (let start = 0; start < order.length; start += this.batchSize) {
-      const slice = order.slice(start, start + this.batchSize);
+    for (const slice of this.batches(order)) {
       const vectors = await this.runBatch(slice.map(({ e }) => e));
       slice.forEach(({ index }, i) => {
         const vector = vectors[i];
@@ -127,6 +133,26 @@ export class OnnxEmbedder implements Embedder {
     }
     this.stats.texts += texts.length;
     return out;
+  }
+
+  /**
+   * Consecutive runs of the length-sorted texts: at most batchSize texts and at most
+   * MAX_BATCH_TOKENS padded positions, so one 256-piece text does not pad 31 short ones to 256.
+   */
+  private *batches<T extends { e: EncodedText }>(sorted: T[]): Generator<T[]> {
+    let batch: T[] = [];
+    for (const item of sorted) {
+      const longest = item.e.ids.length; // sorted ascending: the newcomer is the longest
+      if (
+        batch.length > 0 &&
+        (batch.length >= this.batchSize || (batch.length + 1) * longest > MAX_BATCH_TOKENS)
+      ) {
+        yield batch;
+        batch = [];
+      }
+      batch.push(item);
+    }
+    if (batch.length > 0) yield batch;
   }
 
   private async runBatch(batch: EncodedText[]): Promise<Float32Array[]> {

@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { UsageError } from "../../core/errors.js";
 import { createEmbedder, type EmbedderOptions } from "../../embedding/embedder.js";
 import { EmbeddingError } from "../../embedding/errors.js";
+import { assertEmbeddable } from "../../embedding/text.js";
 import { printJson } from "../format.js";
 
 interface EmbedFlags {
@@ -68,6 +69,12 @@ export function registerEmbedCommand(program: Command): void {
       .option("--no-cache", "bypass the embedding cache (memory, Redis, disk)"),
   ).action(async (texts: string[], flags: EmbedFlags) => {
     const started = performance.now();
+    // Reject bad input before the model loads (about a second).
+    try {
+      assertEmbeddable(texts);
+    } catch (error) {
+      throw asUsageError(error);
+    }
     const options = embedderOptionsFromFlags(flags);
     if (!flags.cache) options.cache = false;
     let embedder: Awaited<ReturnType<typeof createEmbedder>> | undefined;

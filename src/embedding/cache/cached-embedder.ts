@@ -45,7 +45,8 @@ export class CachedEmbedder implements Embedder {
     const keys = texts.map(textKey);
     const textOf = new Map<string, string>();
     keys.forEach((key, i) => {
-      textOf.set(key, texts[i] ?? "");
+      // The model gets the normalised form: same vector, and one spelling per key.
+      if (!textOf.has(key)) textOf.set(key, normaliseText(texts[i] ?? ""));
     });
     const found = new Map<string, Float32Array>();
     // Which level answered each key (levels.length = the model): results are written back above it.

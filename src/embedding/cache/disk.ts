@@ -10,6 +10,8 @@ export interface DiskCacheOptions {
   modelId: string;
   dims: number;
   onWarning: (message: string) => void;
+  /** How long a write waits for another process's lock before it is dropped. Default 5000 ms. */
+  busyTimeoutMs?: number;
 }
 
 /** Largest IN (...) list per lookup; SQLite's default limit on bound variables is 32 766. */
@@ -26,14 +28,14 @@ export class DiskCache implements CacheLevel {
   readonly name = "l3";
   private readonly db: Database.Database;
   private readonly insert: Database.Statement<[string, Buffer, Buffer, number]>;
-  private warnedWrite = false;
+  private warned = false;
 
   constructor(private readonly options: DiskCacheOptions) {
     try {
       mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path);
       this.db.pragma("journal_mode = WAL");
-      this.db.pragma("busy_timeout = 5000");
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
       this.db.pragma("synchronous = NORMAL");
       this.db.exec(`CREATE TABLE IF NOT EXISTS embedding_cache (
         model_id TEXT NOT NULL,
@@ -57,24 +59,37 @@ export class DiskCache implements CacheLevel {
 
   async getMany(keys: readonly string[]): Promise<(Float32Array | undefined)[]> {
     const found = new Map<string, Float32Array>();
-    for (let start = 0; start < keys.length; start += LOOKUP_CHUNK) {
-      const chunk = keys.slice(start, start + LOOKUP_CHUNK);
-      const rows = this.db
-        .prepare(
-          `SELECT text_sha256, vector FROM embedding_cache WHERE model_id = ? AND text_sha256 IN (${chunk
-            .map(() => "?")
-            .join(",")})`,
-        )
-        .all(this.options.modelId, ...chunk.map((key) => Buffer.from(key, "hex"))) as {
-        text_sha256: ArrayBuffer;
-        vector: ArrayBuffer;
-      }[];
-      for (const row of rows) {
-        const vector = this.decode(row.vector);
-        if (vector) found.set(Buffer.from(row.text_sha256).toString("hex"), vector);
+    try {
+      for (let start = 0; start < keys.length; start += LOOKUP_CHUNK) {
+        const chunk = keys.slice(start, start + LOOKUP_CHUNK);
+        const rows = this.db
+          .prepare(
+            `SELECT text_sha256, vector FROM embedding_cache WHERE model_id = ? AND text_sha256 IN (${chunk
+              .map(() => "?")
+              .join(",")})`,
+          )
+          .all(this.options.modelId, ...chunk.map((key) => Buffer.from(key, "hex"))) as {
+          text_sha256: ArrayBuffer;
+          vector: ArrayBuffer;
+        }[];
+        for (const row of rows) {
+          const vector = this.decode(row.vector);
+          if (vector) found.set(Buffer.from(row.text_sha256).toString("hex"), vector);
+        }
       }
+    } catch (error) {
+      this.warnOnce("read", error);
     }
     return keys.map((key) => found.get(key));
+  }
+
+  private warnOnce(what: "read" | "write", error: unknown): void {
+    if (this.warned) return;
+    this.warned = true;
+    this.options.onWarning(
+      `cannot ${what} the disk cache ${this.options.path} (${(error as Error).message}); ` +
+        "continuing without it for the failed operations",
+    );
   }
 
   private decode(blob: ArrayBuffer): Float32Array | undefined {
@@ -97,12 +112,7 @@ export class DiskCache implements CacheLevel {
         }
       })();
     } catch (error) {
-      if (!this.warnedWrite) {
-        this.warnedWrite = true;
-        this.options.onWarning(
-          `cannot write the disk cache ${this.options.path} (${(error as Error).message}); vectors are not persisted`,
-        );
-      }
+      this.warnOnce("write", error);
     }
   }
 

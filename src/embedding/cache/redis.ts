@@ -26,6 +26,7 @@ export class RedisCache implements CacheLevel {
   private readonly prefix: string;
   private readonly ttl: number;
   private down = false;
+  private closing = false;
   private readonly warn: (message: string) => void;
   private readonly url: string;
 
@@ -46,6 +47,10 @@ export class RedisCache implements CacheLevel {
     this.client.on("error", (error: Error) => this.markDown(error));
     this.client.on("ready", () => {
       this.down = false;
+    });
+    // A server that dies mid-run closes the socket before any command fails: that is the outage.
+    this.client.on("close", () => {
+      if (!this.closing) this.markDown(new Error("connection closed"));
     });
   }
 
@@ -108,6 +113,7 @@ export class RedisCache implements CacheLevel {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.client.disconnect();
   }
 }

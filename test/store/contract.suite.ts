@@ -473,11 +473,15 @@ export function describeStoreContract(
         }),
         fc.record({
           key,
-          match: fc.record({ any: fc.array(fc.constantFrom("a", "b", "c"), { minLength: 1, maxLength: 2 }) }),
+          match: fc.record({
+            any: fc.uniqueArray(fc.constantFrom("a", "b", "c"), { minLength: 1, maxLength: 2 }),
+          }),
         }),
         fc.record({
           key,
-          match: fc.record({ except: fc.array(fc.constantFrom("a", "b"), { minLength: 1, maxLength: 2 }) }),
+          match: fc.record({
+            except: fc.uniqueArray(fc.constantFrom("a", "b"), { minLength: 1, maxLength: 2 }),
+          }),
         }),
         fc.record({
           key,
@@ -488,7 +492,7 @@ export function describeStoreContract(
         }),
         fc.record({ is_empty: fc.record({ key }) }),
         fc.record({ is_null: fc.record({ key }) }),
-        fc.record({ has_id: fc.array(fc.integer({ min: 0, max: 130 }), { maxLength: 5 }) }),
+        fc.record({ has_id: fc.uniqueArray(fc.integer({ min: 0, max: 130 }), { maxLength: 5 }) }),
       );
       const filterArb: fc.Arbitrary<Filter> = fc.letrec((tie) => ({
         filter: fc.record(

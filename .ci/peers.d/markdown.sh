@@ -2,9 +2,10 @@
 # Peer check for the plan parser (issue 2): test/fixtures/corpus/cmark-gfm-tasks.json, which
 # test/markdown/corpus.test.ts compares planvec's parser with, must be exactly what GitHub's
 # Markdown parser (cmark-gfm, through the `cmarkgfm` Python bindings) gives for the corpus under
-# scripts/markdown/crosscheck_cmark_gfm.py. This proves the fixture genuine and the script in sync.
+# scripts/markdown/crosscheck_cmark_gfm.py; likewise cmark-gfm-tasks-lenient.json with
+# `--fences lenient`. This proves the fixtures genuine and the script in sync.
 # Venv and pip cache persist in ~/.cache/planvec-peers (shared with other peer checks; we only
-# add to the venv). Warm run: about 5 s. Exits non-zero on any difference or self-check failure.
+# add to the venv). Warm run: about 8 s. Exits non-zero on any difference or self-check failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -25,11 +26,16 @@ fi
 
 out="$(mktemp)"
 trap 'rm -f "${out}"' EXIT
-"${VENV}/bin/python" scripts/markdown/crosscheck_cmark_gfm.py \
-  test/fixtures/corpus/plans test/fixtures/corpus/docs --base test/fixtures/corpus --out "${out}"
-if ! cmp -s "${out}" test/fixtures/corpus/cmark-gfm-tasks.json; then
-  echo "markdown peer: cmark-gfm's tasks differ from test/fixtures/corpus/cmark-gfm-tasks.json:" >&2
-  diff "${out}" test/fixtures/corpus/cmark-gfm-tasks.json | head -40 >&2 || true
-  exit 1
-fi
-echo "markdown peer: cmark-gfm reproduces the corpus fixture ($(grep -c '"line"' "${out}") tasks in $(grep -c '"file"' "${out}") files)"
+for fences in strict lenient; do
+  fixture="test/fixtures/corpus/cmark-gfm-tasks.json"
+  if [[ ${fences} == lenient ]]; then fixture="test/fixtures/corpus/cmark-gfm-tasks-lenient.json"; fi
+  "${VENV}/bin/python" scripts/markdown/crosscheck_cmark_gfm.py \
+    test/fixtures/corpus/plans test/fixtures/corpus/docs --base test/fixtures/corpus \
+    --fences "${fences}" --out "${out}"
+  if ! cmp -s "${out}" "${fixture}"; then
+    echo "markdown peer: cmark-gfm's tasks (fences ${fences}) differ from ${fixture}:" >&2
+    diff "${out}" "${fixture}" | head -40 >&2 || true
+    exit 1
+  fi
+  echo "markdown peer: cmark-gfm reproduces ${fixture} ($(grep -c '"line"' "${out}") tasks in $(grep -c '"file"' "${out}") files)"
+done

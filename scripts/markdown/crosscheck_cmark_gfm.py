@@ -71,6 +71,7 @@ ffi.cdef(
     int cmark_gfm_extensions_get_tasklist_item_checked(cmark_node *node);
     void cmark_node_free(cmark_node *node);
     const char *cmark_version_string(void);
+    int cmark_node_get_fenced(cmark_node *node, int *length, int *offset, char *character);
     """
 )
 lib = ffi.dlopen(_cmark.__file__)
@@ -172,12 +173,58 @@ def written_literally(marker: str, source_lines: list[str], line: int) -> bool:
     return at >= 0 and "&" not in text[:at]
 
 
-def tasks_of(data: bytes, source_lines: list[str], name: str) -> list[dict]:
+def parse(data: bytes):
+    """cmark-gfm's syntax tree of `data` (free it with lib.cmark_node_free)."""
     parser = lib.cmark_parser_new(OPTIONS)
-    for ext in EXTENSIONS:
-        lib.cmark_parser_attach_syntax_extension(parser, lib.cmark_find_syntax_extension(ext))
-    lib.cmark_parser_feed(parser, data, len(data))
-    root = lib.cmark_parser_finish(parser)
+    try:
+        for ext in EXTENSIONS:
+            lib.cmark_parser_attach_syntax_extension(parser, lib.cmark_find_syntax_extension(ext))
+        lib.cmark_parser_feed(parser, data, len(data))
+        return lib.cmark_parser_finish(parser)
+    finally:
+        lib.cmark_parser_free(parser)
+
+
+def first_fence_closer_with_info(root) -> int | None:
+    """0-based source line of the first line, inside a fenced code block, that is a fence of the
+    opener's character and at least its length but carries an info string (so CommonMark keeps
+    it as content); None when there is none."""
+    length, offset, char = ffi.new("int *"), ffi.new("int *"), ffi.new("char *")
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node_type(node) == "code_block" and lib.cmark_node_get_fenced(node, length, offset, char):
+            fence = re.escape(char[0].decode()) + "{%d,}" % length[0]
+            closer = re.compile(r"^ {0,3}%s[ \t]*[^ \t\n]" % fence)
+            for i, content_line in enumerate(literal(node).split("\n")):
+                if closer.match(content_line):
+                    return lib.cmark_node_get_start_line(node) + i  # start line is the opener
+            continue
+        stack.extend(reversed(list(children(node))))
+    return None
+
+
+def lenient_fences(data: bytes) -> bytes:
+    """The source as `--fences lenient` reads it: each fence line with an info string that sits
+    inside an open fenced block of its character closes it, as if written bare. One line at a
+    time, first in document order, reparsing after each: closing a block changes what follows."""
+    lines = re.split(rb"(?<=\n)", data)
+    while True:
+        root = parse(b"".join(lines))
+        try:
+            line = first_fence_closer_with_info(root)
+        finally:
+            lib.cmark_node_free(root)
+        if line is None:
+            return b"".join(lines)
+        source = lines[line]
+        ending = source[len(source.rstrip(b"\r\n")):]
+        run = re.search(rb"(`{3,}|~{3,})", source)
+        lines[line] = source[: run.end()] + ending
+
+
+def tasks_of(data: bytes, source_lines: list[str], name: str) -> list[dict]:
+    root = parse(data)
     tasks: dict[int, str] = {}
 
     def add(line: int, status: str, marker: str) -> None:
@@ -228,7 +275,6 @@ def tasks_of(data: bytes, source_lines: list[str], name: str) -> list[dict]:
             stack.extend(reversed(list(children(node))))
     finally:
         lib.cmark_node_free(root)
-        lib.cmark_parser_free(parser)
     return [{"line": line, "status": tasks[line]} for line in sorted(tasks)]
 
 
@@ -264,11 +310,19 @@ def main() -> int:
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--base", help="directory file names are relative to")
     ap.add_argument("--out", help="write the JSON here instead of stdout")
+    ap.add_argument(
+        "--fences",
+        choices=("strict", "lenient"),
+        default="strict",
+        help="lenient: a fence line with an info string closes an open fence (planvec --fences lenient)",
+    )
     args = ap.parse_args()
 
     files = []
     for path, name in markdown_files(args.paths, args.base):
         data = path.read_bytes()
+        if args.fences == "lenient":
+            data = lenient_fences(data)
         text = data.decode("utf-8", "replace").removeprefix("\ufeff")
         tasks = tasks_of(data, LINE_SPLIT.split(text), name)
         done = sum(1 for t in tasks if t["status"] == "done")
@@ -282,6 +336,7 @@ def main() -> int:
             "cmarkgfm_python": version("cmarkgfm"),
             "extensions": [e.decode() for e in EXTENSIONS],
             "options": ["SOURCEPOS", "UNSAFE"],
+            "fences": args.fences,
         },
         "files": files,
     }

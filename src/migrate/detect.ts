@@ -11,6 +11,7 @@ import { isNpy, npySource } from "./sources/npy.js";
 import { isPickle, pickleSource } from "./sources/pickle.js";
 import { isPortable, portableSource } from "./sources/portable.js";
 import { parseQdrantSource, qdrantSource } from "./sources/qdrant.js";
+import { withReadAhead } from "./sources/read-ahead.js";
 import type { RecordSource } from "./sources/source.js";
 
 export interface OpenSourceOptions {
@@ -24,6 +25,8 @@ export interface OpenSourceOptions {
   sourceCollection?: string | undefined;
   /** Qdrant source: API key (default QDRANT_API_KEY). */
   apiKey?: string | undefined;
+  /** Decode JSON / JSON Lines in a worker thread (default true). */
+  readAhead?: boolean | undefined;
 }
 
 /**
@@ -80,11 +83,13 @@ export async function openSource(spec: string, options: OpenSourceOptions = {}):
     );
   }
   const shape = { vectorName: options.vectorName };
+  const ahead = (source: RecordSource): RecordSource =>
+    options.readAhead === false ? source : withReadAhead(source, spec, { ...options, format });
   switch (format) {
     case "json":
-      return jsonArraySource(input, shape);
+      return ahead(jsonArraySource(input, shape));
     case "jsonl":
-      return jsonLinesSource(input, shape);
+      return ahead(jsonLinesSource(input, shape));
     case "npy":
       return npySource(input, { sidecar: options.sidecar ?? (await findSidecar(spec)) });
     case "pickle":

@@ -60,6 +60,8 @@ export interface MigrateOptions {
   vectorName?: string | undefined;
   sourceCollection?: string | undefined;
   apiKey?: string | undefined;
+  /** Decode JSON / JSON Lines sources in a worker thread (default true). */
+  readAhead?: boolean | undefined;
   /** Points per write (default 500). */
   batchSize?: number | undefined;
   /** Read and validate everything, write nothing. */
@@ -104,6 +106,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
     vectorName: options.vectorName,
     sourceCollection: options.sourceCollection,
     apiKey: options.apiKey,
+    readAhead: options.readAhead,
   };
   const source = await openSource(options.source, sourceOptions);
   const store = typeof options.store === "string" ? await openStore(options.store) : options.store;

@@ -116,7 +116,16 @@ describe("planvec migrate (CLI)", () => {
 
   it("--reembed re-vectorises the text with the local model into a 384-d collection the vectors did not fit", async () => {
     const spec = storeSpec("s4/store");
-    const args = ["migrate", fixture("legacy.json"), "--to", spec, "--collection", "tasks", "--state-dir", join(dir, "state4")];
+    const args = [
+      "migrate",
+      fixture("legacy.json"),
+      "--to",
+      spec,
+      "--collection",
+      "tasks",
+      "--state-dir",
+      join(dir, "state4"),
+    ];
     const store = await openTestStore(join(dir, "s4"));
     await store.ensureCollection("tasks", { dims: 384, distance: "Cosine" });
     await store.close();

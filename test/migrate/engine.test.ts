@@ -240,3 +240,41 @@ describe("migrate into the embedded store", () => {
     expect(await allPoints("copy")).toEqual(await allPoints("src"));
   });
 });
+
+describe("fatal read errors and named vectors", () => {
+  it("a source that breaks mid-way (truncated JSON) stops the run and rolls back", async () => {
+    await store.ensureCollection("t", { dims: 8, distance: "Dot" });
+    await store.upsert("t", [{ id: 99, vector: [1, 1, 1, 1, 1, 1, 1, 1], payload: { keep: 1 } }]);
+    const report = await migrate({
+      ...base(),
+      source: fixture("truncated.json"),
+      collection: "t",
+      batchSize: 2,
+    });
+    expect(report.ok).toBe(false);
+    expect(report.fatal).toMatch(/truncated\.json: unexpected end of input/);
+    expect(report.rolledBack).toBe(true);
+    expect((await allPoints("t")).map((p) => p.id)).toEqual([99]);
+  });
+
+  it("Qdrant-style named vectors: refuses to guess, takes the one named by --vector-name", async () => {
+    const file = join(dir, "named.jsonl");
+    const rows = [1, 2, 3].map((i) => ({
+      id: i,
+      vector: { text: [i, 0, 1], image: [0, i] },
+      payload: { i },
+    }));
+    await writeFile(file, rows.map((r) => JSON.stringify(r)).join("\n"));
+    const guessed = await migrate({ ...base(), source: file, collection: "n1", dryRun: true });
+    expect(guessed.errorSamples[0]?.reason).toMatch(/several named vectors \(text, image\).*--vector-name/);
+    const report = await migrate({
+      ...base(),
+      source: file,
+      collection: "n2",
+      vectorName: "text",
+      distance: "Dot",
+    });
+    expect(report.ok).toBe(true);
+    expect((await store.get("n2", [2], { withVector: true }))[0]?.vector).toEqual([2, 0, 1]);
+  });
+});

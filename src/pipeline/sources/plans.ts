@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { parsePlan } from "../../markdown/plan-parser.js";
+import { phaseByTaskLine } from "../../markdown/progress.js";
 import type { ParsedPlan, Section, Task } from "../../markdown/types.js";
 import type { ExtractResult, SourceExtractor, SourceRecord, SourceWarning } from "../records.js";
 
@@ -47,6 +48,7 @@ export function extractPlan(
 
 function taskRecords(file: string, plan: ParsedPlan, mode: TaskTextMode): SourceRecord[] {
   const byLine = new Map(plan.tasks.map((task) => [task.line, task]));
+  const phases = phaseByTaskLine(plan);
   const occurrences = new Map<string, number>();
   const records: SourceRecord[] = [];
   for (const task of plan.tasks) {
@@ -73,7 +75,7 @@ function taskRecords(file: string, plan: ParsedPlan, mode: TaskTextMode): Source
         depth: task.depth,
         parent_line: task.parentLine,
         parent_title: parent?.title ?? null,
-        phase: task.section[0] ?? null,
+        phase: phases.get(task.line) ?? null,
       },
     });
   }

@@ -169,6 +169,19 @@ export function schemaType(schema: unknown, depth = 0): string {
   return "any";
 }
 
+/**
+ * Type of a request or response body: inline objects (common in generated specs, e.g. an
+ * envelope `{time, status, result: CollectionsResponse}`) list their fields, so the schema
+ * names they carry are searchable.
+ */
+export function bodyType(schema: unknown): string {
+  if (isRecord(schema) && schema.$ref === undefined && isRecord(schema.properties)) {
+    const fields = Object.entries(schema.properties).map(([name, prop]) => `${name}: ${schemaType(prop)}`);
+    return truncate(`object{${fields.join(", ")}}`, 160);
+  }
+  return schemaType(schema);
+}
+
 /** `#/components/schemas/Pet` → `Pet`; `other.json#/defs/X` → `X`; `other.json` → `other.json`. */
 function refName(ref: string): string {
   const last = ref.split("/").pop() ?? ref;
@@ -310,7 +323,7 @@ function fromOpenApi(
     if (!isRecord(content)) return [];
     const names = new Set<string>();
     for (const media of Object.values(content)) {
-      if (isRecord(media) && media.schema !== undefined) names.add(schemaType(media.schema));
+      if (isRecord(media) && media.schema !== undefined) names.add(bodyType(media.schema));
     }
     return [...names];
   };
@@ -341,7 +354,7 @@ function fromOpenApi(
         if (seen.has(`${where}:${p.name}`)) continue; // operation parameters override path-level ones
         seen.add(`${where}:${p.name}`);
         if (where === "body") {
-          requestBody = [schemaType(p.schema)];
+          requestBody = [bodyType(p.schema)];
           continue;
         }
         const type = schemaType(p.schema ?? p);

@@ -57,10 +57,13 @@ function checkInvariants(extractor: SourceExtractor, file: string, bytes: Uint8A
 
 for (const extractor of otherExtractors) {
   const names = NAMES[extractor.kind] ?? [];
-  const fixtures = listFiles(join(FIXTURES, AREA_OF[extractor.kind] ?? "")).map((path) => ({
-    name: relative(join(FIXTURES, AREA_OF[extractor.kind] ?? ""), path),
-    text: readFileSync(path, "latin1"),
-  }));
+  // Large real-world files (the 500 KB Qdrant spec) are checked once below, not mutated 250 times.
+  const fixtures = listFiles(join(FIXTURES, AREA_OF[extractor.kind] ?? ""))
+    .filter((path) => statSync(path).size < 64 * 1024)
+    .map((path) => ({
+      name: relative(join(FIXTURES, AREA_OF[extractor.kind] ?? ""), path),
+      text: readFileSync(path, "latin1"),
+    }));
 
   describe(`${extractor.kind} extractor properties`, () => {
     it("survives arbitrary bytes", () => {
@@ -131,9 +134,9 @@ for (const extractor of otherExtractors) {
     });
 
     it("keeps keys unique and stable on every fixture", () => {
-      for (const fixture of fixtures) {
-        const bytes = readFileSync(join(FIXTURES, AREA_OF[extractor.kind] ?? "", fixture.name));
-        checkInvariants(extractor, fixture.name, bytes);
+      const root = join(FIXTURES, AREA_OF[extractor.kind] ?? "");
+      for (const path of listFiles(root)) {
+        checkInvariants(extractor, relative(root, path), readFileSync(path));
       }
     });
   });

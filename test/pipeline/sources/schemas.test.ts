@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { schemaExtractor, schemaType } from "../../../src/pipeline/sources/schemas.js";
 import { parseSqlTables } from "../../../src/pipeline/sources/sql.js";
-import { extractFixture, fixtureLines, get, utf8 } from "./helpers.js";
+import { extractFixture, FIXTURES, fixtureLines, get, utf8 } from "./helpers.js";
 
 const AREA = "schemas";
 
@@ -129,6 +131,51 @@ describe("OpenAPI and Swagger", () => {
     });
     const future = schemaExtractor.extract("api/openapi.json", utf8('{"openapi": "4.0.0", "paths": {}}'));
     expect(future.warnings.map((w) => w.code)).toEqual(["unsupported-openapi"]);
+  });
+});
+
+describe("a large real OpenAPI document (Qdrant 1.19.0)", () => {
+  const file = "real/qdrant-openapi-v1.19.0.json";
+  const spec = JSON.parse(readFileSync(join(FIXTURES, AREA, file), "utf8")) as {
+    paths: Record<string, Record<string, unknown>>;
+    components: { schemas: Record<string, unknown> };
+  };
+  const { records, warnings } = extractFixture(schemaExtractor, AREA, file);
+
+  it("gives every operation and component schema, once, without warnings", () => {
+    expect(warnings).toEqual([]);
+    const methods = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
+    const operations = Object.entries(spec.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((m) => methods.has(m))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    const firstParts = records.filter((r) => !r.key.includes("#part"));
+    // Methods come in HTTP_METHODS order within a path, so compare as sets (no duplicates).
+    const extracted = firstParts.filter((r) => r.payload.method).map((r) => String(r.payload.name));
+    expect(extracted.length).toBe(operations.length);
+    expect(new Set(extracted)).toEqual(new Set(operations));
+    expect(firstParts.filter((r) => !r.payload.method).map((r) => r.payload.name)).toEqual(
+      Object.keys(spec.components.schemas),
+    );
+  });
+
+  it("points every operation at its method key and every schema at its name", () => {
+    const lines = fixtureLines(AREA, file);
+    for (const record of records) {
+      const expected = record.payload.method
+        ? `"${String(record.payload.method).toLowerCase()}"`
+        : `"${record.payload.name}"`;
+      expect(lines[record.payload.line - 1], record.key).toContain(`${expected}:`);
+    }
+    const search = get(records, `${file}#schema:POST /collections/{collection_name}/points/query`);
+    expect(search.payload.requestBody).toEqual(["QueryRequest"]);
+    expect(search.text).toContain("result: QueryResponse");
+  });
+
+  it("keeps every text under the window, splitting large schemas into parts", () => {
+    for (const record of records) expect(record.text.length).toBeLessThanOrEqual(1000);
+    expect(records.some((r) => r.key.endsWith("#part2"))).toBe(true);
   });
 });
 

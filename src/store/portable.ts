@@ -5,8 +5,8 @@
  * `zcat FILE | jq`.
  */
 import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { constants, createReadStream, createWriteStream } from "node:fs";
+import { access, rename, rm } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { createGunzip, createGzip } from "node:zlib";
 import {
@@ -113,6 +113,16 @@ export async function writePortableFile(
 export async function readPortableFile(
   file: string,
 ): Promise<{ header: PortableHeader; points: AsyncIterable<PortablePoint> }> {
+  try {
+    await access(file, constants.R_OK);
+  } catch (error) {
+    throw new StoreError(
+      "store.import",
+      "invalid_argument",
+      `cannot read ${file}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   const input = createReadStream(file).pipe(createGunzip());
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })[Symbol.asyncIterator]();
   const fail = (line: number, what: string, cause?: unknown): StoreError =>

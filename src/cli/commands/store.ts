@@ -3,7 +3,6 @@ import { UsageError } from "../../core/errors.js";
 import { DEFAULT_STORE_SPEC, StoreError, type VectorStore } from "../../store/contract.js";
 import { exportCollectionToFile, importFileToStore, openStore } from "../../store/index.js";
 import { printJson } from "../format.js";
-import { withStoreOption } from "../store-option.js";
 
 interface StoreFlags {
   store?: string;
@@ -34,7 +33,12 @@ async function withStore<T>(spec: string | undefined, fn: (store: VectorStore) =
   }
 }
 
-const storeOption = withStoreOption;
+function storeOption(command: Command): Command {
+  return command.option(
+    "--store <spec>",
+    "vector store: embedded:PATH or qdrant:URL (default: PLANVEC_STORE, else embedded:./.planvec)",
+  );
+}
 
 /** `planvec store info|export|import`: inspect a vector store and move collections in and out of it. */
 export function registerStoreCommand(program: Command): void {

@@ -19,8 +19,9 @@ export interface DecodedSource {
 }
 
 /**
- * Decode like an editor would (BOM, UTF-8, Windows-1252 fallback). Binary content gives no
- * text and one warning; an encoding fallback is reported but the text is still used.
+ * Decode like an editor would (BOM, UTF-8, Windows-1252 fallback) with LF line endings.
+ * Binary content gives no text and one warning; an encoding fallback is reported but the
+ * text is still used.
  */
 export function decodeSource(file: string, bytes: Uint8Array): DecodedSource {
   const decoded = decodePlanBytes(bytes);
@@ -34,7 +35,8 @@ export function decodeSource(file: string, bytes: Uint8Array): DecodedSource {
         `${file}: ${w.message.replace("not a Markdown file", "not a text file")}`,
       ),
     );
-  return { text: decoded.encoding === "binary" ? "" : decoded.text, warnings };
+  // CRLF → LF keeps line numbers and spares every reader its own `\r` handling.
+  return { text: decoded.encoding === "binary" ? "" : decoded.text.replace(/\r\n/g, "\n"), warnings };
 }
 
 /** Build a warning; `line` is clamped to ≥ 1 so every warning points somewhere. */

@@ -2,7 +2,7 @@
  * Source positions for parsers that give none. `JSON.parse` and smol-toml return plain
  * values, so the line of an entry is found by scanning the source text once.
  */
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from "yaml";
 
 /** Escape one JSON Pointer segment (RFC 6901). */
 export function pointerSegment(segment: string | number): string {
@@ -105,18 +105,22 @@ export interface YamlRead {
 }
 
 /**
- * Parse YAML keeping the line of every key and item. Aliases are bounded (`maxAliasCount`)
- * so a "billion laughs" file cannot exhaust memory. Never throws.
+ * Parse YAML keeping the line of every key and item. A stream of several documents (`---`)
+ * reads as a list of them, pointers starting with the document index. Aliases are bounded
+ * (`maxAliasCount`) so a "billion laughs" file cannot exhaust memory. Never throws.
  */
 export function readYaml(text: string): YamlRead {
   const counter = new LineCounter();
   const lines = new Map<string, number>([["", 1]]);
   try {
-    const doc = parseDocument(text, { lineCounter: counter, uniqueKeys: false, prettyErrors: false });
-    const errors = doc.errors.map((e) => ({
-      line: e.linePos?.[0]?.line ?? counter.linePos(e.pos[0]).line,
-      message: squashMessage(e.message),
-    }));
+    const parsed = parseAllDocuments(text, { lineCounter: counter, uniqueKeys: false, prettyErrors: false });
+    const docs = Array.isArray(parsed) ? parsed : [];
+    const errors = docs.flatMap((doc) =>
+      doc.errors.map((e) => ({
+        line: e.linePos?.[0]?.line ?? counter.linePos(e.pos[0]).line,
+        message: squashMessage(e.message),
+      })),
+    );
     if (errors.length > 0) return { value: undefined, lines, errors };
     const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : counter.linePos(offset).line);
     const visit = (node: unknown, pointer: string, depth: number) => {
@@ -137,9 +141,18 @@ export function readYaml(text: string): YamlRead {
         });
       }
     };
-    visit(doc.contents, "", 0);
-    const value = doc.toJS({ maxAliasCount: 1000 });
-    return { value, lines, errors: [] };
+    if (docs.length <= 1) {
+      const doc = docs[0];
+      if (!doc) return { value: null, lines, errors: [] };
+      visit(doc.contents, "", 0);
+      return { value: doc.toJS({ maxAliasCount: 1000 }), lines, errors: [] };
+    }
+    const values = docs.map((doc, index) => {
+      lines.set(`/${index}`, lineOf((doc.contents as Node | null)?.range?.[0]));
+      visit(doc.contents, `/${index}`, 1);
+      return doc.toJS({ maxAliasCount: 1000 });
+    });
+    return { value: values, lines, errors: [] };
   } catch (error) {
     return {
       value: undefined,

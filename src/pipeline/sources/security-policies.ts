@@ -185,6 +185,27 @@ const TITLE_FIELDS = ["name", "id", "title", "rule", "policy", "key"];
 /** Fields that can title a rule that has no name (not used in keys: prose changes). */
 const LABEL_FIELDS = [...TITLE_FIELDS, "description", "summary"];
 
+/** A rule's identifier: a top-level name/id/… field, or Kubernetes-style `metadata.name`. */
+function ruleName(value: unknown): string | undefined {
+  if (!isRecord(value)) return undefined;
+  const named = TITLE_FIELDS.map((f) => value[f]).find((v) => typeof v === "string" || typeof v === "number");
+  if (named !== undefined) return String(named);
+  const metadata = value.metadata;
+  if (isRecord(metadata) && typeof metadata.name === "string") {
+    return typeof value.kind === "string" ? `${value.kind} ${metadata.name}` : metadata.name;
+  }
+  return undefined;
+}
+
+/** A readable title for a rule: its name, else its description or summary. */
+function ruleLabel(value: unknown): string | undefined {
+  if (!isRecord(value)) return undefined;
+  const name = ruleName(value);
+  if (name !== undefined) return name;
+  const prose = LABEL_FIELDS.map((f) => value[f]).find((v) => typeof v === "string" || typeof v === "number");
+  return prose === undefined ? undefined : String(prose);
+}
+
 function fromYaml(file: string, text: string, warnings: SourceWarning[]): PolicySection[] {
   const read = readYaml(text);
   for (const e of read.errors)
@@ -194,10 +215,8 @@ function fromYaml(file: string, text: string, warnings: SourceWarning[]): Policy
   const lines = read.lines;
   const sections: PolicySection[] = [];
   const entry = (path: string[], pointer: string, label: string, value: unknown): PolicySection => {
-    const named = isRecord(value)
-      ? LABEL_FIELDS.map((f) => value[f]).find((v) => typeof v === "string" || typeof v === "number")
-      : undefined;
-    const title = named !== undefined ? truncate(squash(String(named)), 100) : label;
+    const named = ruleLabel(value);
+    const title = named !== undefined ? truncate(squash(named), 100) : label;
     return {
       id: label,
       title,
@@ -210,15 +229,12 @@ function fromYaml(file: string, text: string, warnings: SourceWarning[]): Policy
   const items = (key: string | null, list: unknown[], basePointer: string) => {
     list.forEach((item, index) => {
       const pointer = `${basePointer}/${index}`;
-      const named = isRecord(item)
-        ? TITLE_FIELDS.map((f) => item[f]).find((v) => typeof v === "string")
-        : undefined;
+      const named = ruleName(item);
       // Keys by name when the rule has one, so inserting a rule does not re-key the ones after it.
-      const label = `${key ?? ""}${typeof named === "string" ? `/${named}` : `[${index}]`}`;
-      const title = isRecord(item)
-        ? LABEL_FIELDS.map((f) => item[f]).find((v) => v !== undefined && !isRecord(v))
-        : undefined;
-      const name = title === undefined ? `[${index}]` : truncate(squash(String(title)), 100);
+      const label =
+        named !== undefined ? (key === null ? named : `${key}/${named}`) : `${key ?? ""}[${index}]`;
+      const title = ruleLabel(item);
+      const name = title === undefined ? `[${index}]` : truncate(squash(title), 100);
       sections.push(entry(key ? [key, name] : [name], pointer, label, item));
     });
   };

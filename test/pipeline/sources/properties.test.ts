@@ -62,7 +62,7 @@ for (const extractor of otherExtractors) {
     .filter((path) => statSync(path).size < 64 * 1024)
     .map((path) => ({
       name: relative(join(FIXTURES, AREA_OF[extractor.kind] ?? ""), path),
-      text: readFileSync(path, "latin1"),
+      text: readFileSync(path, "utf8"),
     }));
 
   describe(`${extractor.kind} extractor properties`, () => {
@@ -131,6 +131,23 @@ for (const extractor of otherExtractors) {
         }),
         { numRuns: 250 },
       );
+    });
+
+    it("gives the same keys and lines for CRLF and LF line endings", () => {
+      for (const fixture of fixtures) {
+        if (fixture.text.includes("\r") || !fixture.text.includes("\n")) continue;
+        const lf = extractor.extract(fixture.name, new TextEncoder().encode(fixture.text));
+        const crlf = extractor.extract(
+          fixture.name,
+          new TextEncoder().encode(fixture.text.replace(/\n/g, "\r\n")),
+        );
+        const shape = (r: ExtractResult) => r.records.map((x) => `${x.key}@${x.payload.line}`);
+        expect(shape(crlf), fixture.name).toEqual(shape(lf));
+        expect(
+          crlf.warnings.map((w) => `${w.code}@${w.line}`),
+          fixture.name,
+        ).toEqual(lf.warnings.map((w) => `${w.code}@${w.line}`));
+      }
     });
 
     it("keeps keys unique and stable on every fixture", () => {

@@ -101,7 +101,19 @@ describe("YAML policies", () => {
   it("reads a top-level list of rules keyed by name", () => {
     const { records } = extractFixture(securityPolicyExtractor, AREA, "config/password_policy.yml");
     expect(records.map((r) => r.payload.title)).toEqual(["minimum length", "rotation", "breached passwords"]);
+    expect(records[0]?.key).toBe("config/password_policy.yml#policy:minimum length");
     expect(records.map((r) => r.payload.line)).toEqual([1, 4, 6]);
+  });
+
+  it("reads a multi-document stream (Kubernetes policies) keyed by kind and metadata.name", () => {
+    const file = "config/network-policies.yaml";
+    const { records, warnings } = extractFixture(securityPolicyExtractor, AREA, file);
+    expect(warnings).toEqual([]);
+    expect(records.map((r) => [r.key, r.payload.line])).toEqual([
+      [`${file}#policy:NetworkPolicy deny-all-ingress`, 2],
+      [`${file}#policy:NetworkPolicy allow-frontend-to-api`, 11],
+    ]);
+    expect(records[1]?.text).toContain("spec.ingress[0].ports[0].port: 8080");
   });
 
   it("warns on broken YAML and on a scalar document", () => {

@@ -62,16 +62,18 @@ echo "-- qdrant-client ${QDRANT_CLIENT_VERSION} scenario"
 echo "-- schemathesis ${SCHEMATHESIS_VERSION} against the served subset of Qdrant's OpenAPI v1.19.0"
 curl -fsS -X PUT "${url}/collections/fuzz" -H "api-key: ${API_KEY}" -H 'content-type: application/json' \
   -d '{"vectors":{"size":4,"distance":"Dot"}}' >/dev/null
-st=("${VENV}/bin/schemathesis" --config-file scripts/qdrant-compat/schemathesis.toml run
-  src/server/qdrant-compat/openapi-subset.json --url "${url}" -H "api-key: ${API_KEY}"
+repo="$(pwd)"
+st=("${VENV}/bin/schemathesis" --config-file "${repo}/scripts/qdrant-compat/schemathesis.toml" run
+  "${repo}/src/server/qdrant-compat/openapi-subset.json" --url "${url}" -H "api-key: ${API_KEY}"
   --checks not_a_server_error,response_schema_conformance,content_type_conformance
   --workers 2 --no-color --generation-database none --seed 20251122)
 # Fuzzing on every operation but collection deletion (which would remove the seeded collection
 # and leave the rest of the run on 404s) within a time budget, then deletion on its own.
 # The examples and coverage phases are left out: on Qdrant's large query schemas hypothesis
 # spends minutes (examples, measured 30-115 s) to tens of minutes (coverage) generating inputs.
-"${st[@]}" --phases fuzzing --max-examples 60 --max-time 100 --exclude-operation-id delete_collection
-"${st[@]}" --phases fuzzing --max-examples 50 --include-operation-id delete_collection
+# Run from the temp dir: schemathesis writes its state (.schemathesis/) to the working directory.
+(cd "${work}" && "${st[@]}" --phases fuzzing --max-examples 60 --max-time 100 --exclude-operation-id delete_collection)
+(cd "${work}" && "${st[@]}" --phases fuzzing --max-examples 50 --include-operation-id delete_collection)
 
 kill -0 "${server_pid}" 2>/dev/null || { cat "${work}/server.log"; echo "serve-qdrant died during the checks" >&2; exit 1; }
 echo "qdrant-compat peers: ok"

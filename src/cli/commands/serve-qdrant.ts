@@ -8,6 +8,7 @@ interface ServeQdrantFlags {
   apiKey?: string;
   data: string;
   maxRequestSizeMb: string;
+  hnswThreshold?: string;
   log?: boolean;
 }
 
@@ -32,6 +33,10 @@ export function registerServeQdrantCommand(program: Command): void {
     )
     .option("--data <dir>", "embedded store directory", "./.planvec")
     .option("--max-request-size-mb <mb>", "largest request body accepted, in MiB (Qdrant's default)", "32")
+    .option(
+      "--hnsw-threshold <points>",
+      "build the HNSW index once a collection has this many points (default: the embedded store's own threshold); below it, searches are exact scans",
+    )
     .option("--log", "log every request (JSON lines on stdout)")
     .addHelpText(
       "after",
@@ -40,6 +45,10 @@ export function registerServeQdrantCommand(program: Command): void {
     .action(async (flags: ServeQdrantFlags) => {
       const port = parseInteger(flags.port, "--port", 0, 65_535);
       const maxMb = parseInteger(flags.maxRequestSizeMb, "--max-request-size-mb", 1, 1024);
+      const hnswThreshold =
+        flags.hnswThreshold === undefined
+          ? undefined
+          : parseInteger(flags.hnswThreshold, "--hnsw-threshold", 0, Number.MAX_SAFE_INTEGER);
       const apiKey = flags.apiKey ?? process.env.QDRANT__SERVICE__API_KEY;
       if (!apiKey && !LOOPBACK.has(flags.host)) {
         process.stderr.write(
@@ -55,6 +64,7 @@ export function registerServeQdrantCommand(program: Command): void {
           apiKey,
           bodyLimitBytes: maxMb * 1024 * 1024,
           logger: flags.log ?? false,
+          ...(hnswThreshold === undefined ? {} : { storeOptions: { hnswThreshold } }),
         });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {

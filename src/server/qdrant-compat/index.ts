@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import type { VectorStore } from "../../store/contract.js";
+import type { OpenStoreOptions, VectorStore } from "../../store/contract.js";
 import { buildQdrantCompatApp } from "./app.js";
 import { PayloadIndexRegistry } from "./payload-indexes.js";
 import { QdrantCompatService } from "./service.js";
@@ -28,6 +28,8 @@ export interface QdrantCompatServerOptions {
   apiKey?: string | undefined;
   /** Serve this store instead of opening the embedded store in `dataDir`; the caller closes it. */
   store?: VectorStore;
+  /** Options for the embedded store opened in `dataDir` (e.g. `hnswThreshold`). */
+  storeOptions?: OpenStoreOptions;
   /** Largest request body in bytes (default 32 MiB, as Qdrant). */
   bodyLimitBytes?: number;
   logger?: boolean;
@@ -53,7 +55,7 @@ export async function startQdrantCompatServer(
   const ownsStore = store === undefined;
   if (!store) {
     const { openStore } = await import("../../store/index.js");
-    store = await openStore(`embedded:${dataDir}`);
+    store = await openStore(`embedded:${dataDir}`, options.storeOptions ?? {});
   }
   const indexFile =
     ownsStore || options.dataDir ? join(dataDir, "qdrant-compat", "payload-indexes.json") : null;

@@ -13,7 +13,6 @@ import { QdrantCompatService } from "../../../src/server/qdrant-compat/service.j
 import { qdrantOpenApiSubset, responseValidator } from "../../../src/server/qdrant-compat/spec.js";
 import type { VectorStore } from "../../../src/store/contract.js";
 import { openStore } from "../../../src/store/index.js";
-import { MemoryStore } from "./memory-store.js";
 
 export interface TestServer {
   url: string;
@@ -37,16 +36,9 @@ export interface JsonResponse {
   text: string;
 }
 
-/** Open the embedded store in `dir`; while it is not implemented, the in-memory reference store. */
+/** The real embedded store in `dir` (no background indexing: tests want deterministic timing). */
 export async function openTestStore(dir: string): Promise<VectorStore> {
-  try {
-    return await openStore(`embedded:${dir}`, { backgroundIndexing: false });
-  } catch (error) {
-    if ((error as { code?: string }).code === "unavailable" && /not implemented/.test(String(error))) {
-      return new MemoryStore();
-    }
-    throw error;
-  }
+  return openStore(`embedded:${dir}`, { backgroundIndexing: false });
 }
 
 const operationsByRoute = new Map<string, string>();

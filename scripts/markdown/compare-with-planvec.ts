@@ -1,11 +1,12 @@
 /**
  * Diff planvec's plan parser against the cmark-gfm peer, per file, on (line, status) sets.
  *
- *   npx tsx scripts/markdown/compare-with-planvec.ts CMARK_JSON PLANS_DIR [--fences lenient]
+ *   npx tsx scripts/markdown/compare-with-planvec.ts CMARK_JSON BASE_DIR [--fences lenient]
  *
- * CMARK_JSON is the output of scripts/markdown/crosscheck_cmark_gfm.py for PLANS_DIR (e.g. the
- * committed test/fixtures/corpus/cmark-gfm-tasks.json with test/fixtures/corpus/plans). Prints
- * each difference with the source line, so a reader can judge who is right; exits 1 when any.
+ * CMARK_JSON is the output of scripts/markdown/crosscheck_cmark_gfm.py, whose file names are
+ * relative to BASE_DIR (e.g. the committed test/fixtures/corpus/cmark-gfm-tasks.json with
+ * test/fixtures/corpus; the -lenient one with --fences lenient). Prints each difference with
+ * the source line, so a reader can judge who is right; exits 1 when there is any.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,9 +22,9 @@ interface PeerFile {
   tasks: PeerTask[];
 }
 
-const [peerPath, plansDir, ...rest] = process.argv.slice(2);
-if (!peerPath || !plansDir) {
-  console.error("usage: compare-with-planvec.ts CMARK_JSON PLANS_DIR [--fences lenient]");
+const [peerPath, baseDir, ...rest] = process.argv.slice(2);
+if (!peerPath || !baseDir) {
+  console.error("usage: compare-with-planvec.ts CMARK_JSON BASE_DIR [--fences lenient]");
   process.exit(2);
 }
 const fences: FenceMode = rest.includes("lenient") ? "lenient" : "strict";
@@ -31,7 +32,7 @@ const peer = JSON.parse(readFileSync(peerPath, "utf8")) as { files: PeerFile[] }
 
 let differences = 0;
 for (const entry of peer.files) {
-  const bytes = readFileSync(join(plansDir, entry.file));
+  const bytes = readFileSync(join(baseDir, entry.file));
   const ours = parsePlan(bytes, { fences });
   const lines = ours.text.split(/\r\n|\r|\n/);
   const theirs = new Map(entry.tasks.map((task) => [task.line, task.status]));

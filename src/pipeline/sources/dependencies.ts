@@ -105,7 +105,7 @@ export function describeDependency(file: string, entry: DependencyFields): strin
   if (entry.group.toLowerCase().includes("peer")) role = "peer dependency";
   else if (entry.optional || entry.group.toLowerCase().includes("optional")) role = `optional ${role}`;
   if (entry.indirect) role = "indirect dependency";
-  if (entry.group.toLowerCase() === "build-dependencies") role = "build dependency";
+  if (entry.group === "build-dependencies" || entry.group === "build-system") role = "build dependency";
   if (entry.group === "workspace-dependencies") role = "dependency shared by the workspace members";
   const groupNote = /^(dependencies|require|requirements|project)$/.test(entry.group)
     ? ""
@@ -446,6 +446,20 @@ function fromPyproject(file: string, text: string, warnings: SourceWarning[]): E
     for (const [group, list] of Object.entries(doc["dependency-groups"])) {
       pep508List(list, ["dependency-groups", group], group, true, false);
     }
+  }
+  const tool = isRecord(doc.tool) ? doc.tool : {};
+  // uv's and PDM's own development lists, used before PEP 735 existed.
+  if (isRecord(tool.uv) && tool.uv["dev-dependencies"] !== undefined) {
+    pep508List(tool.uv["dev-dependencies"], ["tool", "uv", "dev-dependencies"], "dev", true, false);
+  }
+  if (isRecord(tool.pdm) && isRecord(tool.pdm["dev-dependencies"])) {
+    for (const [group, list] of Object.entries(tool.pdm["dev-dependencies"])) {
+      pep508List(list, ["tool", "pdm", "dev-dependencies", group], group, true, false);
+    }
+  }
+  const buildSystem = isRecord(doc["build-system"]) ? doc["build-system"] : undefined;
+  if (buildSystem?.requires !== undefined) {
+    pep508List(buildSystem.requires, ["build-system", "requires"], "build-system", true, false);
   }
   if (poetry) {
     const poetryTable = (table: unknown, path: string[], group: string, dev: boolean) => {

@@ -116,7 +116,7 @@ function fromStructured(file: string, text: string, ext: string, warnings: Sourc
     return fromOpenApi(file, value, lines, warnings);
   }
   if (
-    /\.schema\.json$/i.test(file) ||
+    /\.schema\.(json|ya?ml)$/i.test(file) ||
     (typeof value.$schema === "string" && /json-schema/.test(value.$schema))
   ) {
     return fromJsonSchema(file, value, lines);
@@ -135,7 +135,7 @@ function fromStructured(file: string, text: string, ext: string, warnings: Sourc
 }
 
 function looksLikeSchemaFile(file: string): boolean {
-  return /\.schema\.json$|openapi|swagger/i.test(baseName(file));
+  return /\.schema\.(json|ya?ml)$|openapi|swagger/i.test(baseName(file));
 }
 
 /** Short type of a schema: `string(email)`, `array<Pet>`, `Pet`, `enum(a|b)`, `A | B`. */
@@ -262,7 +262,8 @@ function objectDraft(
 function fromJsonSchema(file: string, root: Record<string, unknown>, lines: Map<string, number>): Draft[] {
   const drafts: Draft[] = [];
   const rootName =
-    (typeof root.title === "string" && squash(root.title)) || baseName(file).replace(/\.schema\.json$/i, "");
+    (typeof root.title === "string" && squash(root.title)) ||
+    baseName(file).replace(/\.schema\.(json|ya?ml)$/i, "");
   drafts.push(objectDraft("JSON schema", file, "", rootName, root, lines, "json-schema", ["root"]));
   const visitDefinitions = (schema: Record<string, unknown>, segments: string[], depth: number) => {
     if (depth > 4) return;
@@ -470,7 +471,9 @@ function fromSql(file: string, text: string, warnings: SourceWarning[]): Draft[]
 function sqlDraft(file: string, table: SqlTable): Draft {
   const qualifiers = [table.temporary ? "temporary " : "", "SQL table"].join("");
   const header = [
-    `${qualifiers} ${table.name} in ${file}.`,
+    table.alteredOnly
+      ? `${qualifiers} ${table.name} altered in ${file} (ALTER TABLE).`
+      : `${qualifiers} ${table.name} in ${file}.`,
     table.comment ? truncate(squash(table.comment), 300) : "",
     table.derivedFrom ? `Created ${truncate(table.derivedFrom, 200)}.` : "",
     table.columns.length ? "Columns:" : "",
@@ -489,7 +492,8 @@ function sqlDraft(file: string, table: SqlTable): Draft {
       ].filter(Boolean);
       return `- ${c.name} ${c.type}${flags.length ? `, ${flags.join(", ")}` : ""}${c.comment ? `: ${truncate(squash(c.comment), 120)}` : ""}`;
     }),
-    ...table.constraints.map((c) => `- constraint ${truncate(c, 200)}`),
+    ...table.constraints.map((c) => `- ${/^constraint\b/i.test(c) ? "" : "constraint "}${truncate(c, 200)}`),
+    ...table.alterations.map((a) => `- change ${truncate(a, 200)}`),
   ];
   return {
     id: table.name,
@@ -504,6 +508,8 @@ function sqlDraft(file: string, table: SqlTable): Draft {
       columns: table.columns,
       constraints: table.constraints,
       ifNotExists: table.ifNotExists,
+      ...(table.alteredOnly ? { alteredOnly: true } : {}),
+      ...(table.alterations.length ? { alterations: table.alterations } : {}),
       ...(table.comment ? { description: table.comment } : {}),
       ...(table.derivedFrom ? { derivedFrom: table.derivedFrom } : {}),
     },
@@ -514,7 +520,7 @@ function sqlDraft(file: string, table: SqlTable): Draft {
 export const schemaExtractor = guardExtractor(
   "schema",
   [
-    "**/*.schema.json",
+    "**/*.schema.{json,yaml,yml}",
     "**/*openapi*.{json,yaml,yml}",
     "**/*swagger*.{json,yaml,yml}",
     "**/{api,apis,openapi,spec,specs}/**/*.{json,yaml,yml}",

@@ -69,7 +69,8 @@ function toRecords(file: string, sections: PolicySection[]): SourceRecord[] {
     if (section.blocks.length === 0) continue; // a heading with nothing under it states no rule
     const base = keys.take(`${file}#policy:${section.id}`);
     const where = section.path.length ? section.path.join(" > ") : section.title;
-    const header = `Security policy ${file}: ${where}.`;
+    // "Policy", not "Security policy": `*polic*` files also hold cache, retention or access rules.
+    const header = `Policy ${file}: ${where}.`;
     const parts = packBlocks(
       header,
       section.blocks.map((b) => b.text),

@@ -28,6 +28,10 @@ export interface SqlTable {
   columns: SqlColumn[];
   /** Table constraints as written (`PRIMARY KEY (a, b)`, `FOREIGN KEY …`). */
   constraints: string[];
+  /** `ALTER TABLE` actions other than added columns (`DROP COLUMN legacy`, `RENAME TO …`). */
+  alterations: string[];
+  /** True when this file only alters the table (a migration): it is created elsewhere. */
+  alteredOnly: boolean;
   /** `AS SELECT …`, `LIKE other`, or `USING fts5(...)` when the table is not declared by columns. */
   derivedFrom?: string;
   comment?: string;
@@ -231,6 +235,10 @@ export function parseSqlTables(text: string): { tables: SqlTable[]; problems: Sq
     if (c.line === c.endLine && !commentByLine.has(c.line)) commentByLine.set(c.line, c.value);
   const tables: SqlTable[] = [];
   for (let i = 0; i < tokens.length; i++) {
+    if (isWord(tokens[i], "ALTER") && isWord(tokens[i + 1], "TABLE")) {
+      i = readAlter(tokens, i, tables, commentByLine);
+      continue;
+    }
     if (!isWord(tokens[i], "CREATE")) continue;
     const start = tokens[i] as Token;
     let j = i + 1;
@@ -276,6 +284,8 @@ export function parseSqlTables(text: string): { tables: SqlTable[]; problems: Sq
       temporary,
       columns: [],
       constraints: [],
+      alterations: [],
+      alteredOnly: false,
     };
     const leading = leadingComment(comments, start.line);
     if (leading) table.comment = leading;
@@ -318,6 +328,74 @@ export function parseSqlTables(text: string): { tables: SqlTable[]; problems: Sq
   }
   applyCommentOn(tokens, tables);
   return { tables, problems };
+}
+
+/**
+ * `ALTER TABLE t ADD [COLUMN] c type …, DROP COLUMN x, …;` — added columns join the table
+ * (created earlier in the file, or a table record for this migration file); other actions are
+ * kept as text. Returns the index of the statement's last token.
+ */
+function readAlter(
+  tokens: Token[],
+  start: number,
+  tables: SqlTable[],
+  comments: Map<number, string>,
+): number {
+  let j = start + 2;
+  if (isWord(tokens[j], "IF") && isWord(tokens[j + 1], "EXISTS")) j += 2;
+  if (isWord(tokens[j], "ONLY")) j++;
+  const qualified = readQualifiedName(tokens, j);
+  if (!qualified) return start + 1;
+  j = qualified.next;
+  let table = tables.findLast((t) => t.name === qualified.name);
+  if (!table) {
+    table = {
+      name: qualified.name,
+      line: (tokens[start] as Token).line,
+      ifNotExists: false,
+      temporary: false,
+      columns: [],
+      constraints: [],
+      alterations: [],
+      alteredOnly: true,
+    };
+    tables.push(table);
+  }
+  let action: Token[] = [];
+  let depth = 0;
+  const finish = () => {
+    if (action.length > 0) applyAlterAction(action, table, comments);
+    action = [];
+  };
+  for (; j < tokens.length; j++) {
+    const t = tokens[j] as Token;
+    if (t.type === "punct" && t.value === ";" && depth === 0) break;
+    if (depth === 0 && isWord(t, "CREATE", "ALTER")) {
+      j--; // a missing `;`: the next statement starts here
+      break;
+    }
+    if (t.value === "(") depth++;
+    if (t.value === ")") depth = Math.max(0, depth - 1);
+    if (t.type === "punct" && t.value === "," && depth === 0) {
+      finish();
+      continue;
+    }
+    action.push(t);
+  }
+  finish();
+  return j;
+}
+
+function applyAlterAction(action: Token[], table: SqlTable, comments: Map<number, string>): void {
+  if (!isWord(action[0], "ADD")) {
+    table.alterations.push(render(action));
+    return;
+  }
+  let k = 1;
+  if (isWord(action[k], "COLUMN")) k++;
+  if (isWord(action[k], "IF") && isWord(action[k + 1], "NOT") && isWord(action[k + 2], "EXISTS")) k += 3;
+  const element = action.slice(k);
+  if (element.length > 0) addElement(element, table, comments);
 }
 
 /** The `--` comment lines right above a statement, joined. */

@@ -156,7 +156,7 @@ describe("requirements files", () => {
 });
 
 describe("pyproject.toml", () => {
-  it("reads PEP 621 dependencies, optional extras and PEP 735 groups with item lines", () => {
+  it("reads PEP 621 dependencies, extras, PEP 735 groups, uv/PDM dev lists and build requires, with lines", () => {
     const { records, warnings } = extractFixture(dependencyExtractor, AREA, "api/pyproject.toml");
     expect(warnings).toEqual([]);
     expect(records.map((r) => r.key)).toEqual([
@@ -169,7 +169,13 @@ describe("pyproject.toml", () => {
       "api/pyproject.toml#dep:project.optional-dependencies.test:coverage",
       "api/pyproject.toml#dep:dependency-groups.lint:ruff",
       "api/pyproject.toml#dep:dependency-groups.typing:mypy",
+      "api/pyproject.toml#dep:tool.uv.dev-dependencies:pytest-cov",
+      "api/pyproject.toml#dep:tool.pdm.dev-dependencies.docs:mkdocs",
+      "api/pyproject.toml#dep:build-system.requires:hatchling",
     ]);
+    expect(get(records, "api/pyproject.toml#dep:build-system.requires:hatchling").text).toContain(
+      "build dependency",
+    );
     expect(
       get(records, "api/pyproject.toml#dep:project.optional-dependencies.test:pytest").payload,
     ).toMatchObject({

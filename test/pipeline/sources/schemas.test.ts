@@ -45,6 +45,16 @@ describe("JSON Schema files", () => {
     expect(get(records, "schemas/config.schema.json#schema:#").payload.title).toBe("Service configuration");
   });
 
+  it("reads JSON Schema written in YAML", () => {
+    const { records, warnings } = extractFixture(schemaExtractor, AREA, "schemas/event.schema.yaml");
+    expect(warnings).toEqual([]);
+    expect(records.map((r) => [r.key, r.payload.line])).toEqual([
+      ["schemas/event.schema.yaml#schema:#", 1],
+      ["schemas/event.schema.yaml#schema:#/$defs/Change", 12],
+    ]);
+    expect(records[0]?.payload.required).toEqual(["at", "actor"]);
+  });
+
   it("warns on invalid JSON with its line", () => {
     const { records, warnings } = extractFixture(schemaExtractor, AREA, "broken/bad.schema.json");
     expect(records).toEqual([]);
@@ -248,6 +258,38 @@ describe("SQL", () => {
       "User Id",
       "Name",
     ]);
+  });
+
+  it("reads ALTER TABLE in migrations: added columns, constraints and other changes", () => {
+    const file = "db/migrations/0042_add_loyalty.sql";
+    const { records, warnings } = extractFixture(schemaExtractor, AREA, file);
+    expect(warnings).toEqual([]);
+    const customers = get(records, `${file}#schema:public.customers`);
+    expect(customers.payload).toMatchObject({
+      alteredOnly: true,
+      line: 2,
+      alterations: ["DROP COLUMN legacy_flag"],
+    });
+    const columns = customers.payload.columns as {
+      name: string;
+      nullable: boolean;
+      default?: string;
+      comment?: string;
+    }[];
+    expect(columns.map((c) => c.name)).toEqual(["loyalty_points", "tier"]);
+    expect(columns[0]).toMatchObject({ nullable: false, default: "0", comment: "earned on paid orders" });
+    expect(customers.payload.constraints).toEqual([
+      "CONSTRAINT tier_known CHECK(tier IN('bronze', 'silver', 'gold'))",
+    ]);
+    expect(customers.text).toContain("altered in db/migrations/0042_add_loyalty.sql");
+    // A table created in the same file takes the added column.
+    const events = get(records, `${file}#schema:loyalty_events`);
+    expect((events.payload.columns as { name: string }[]).map((c) => c.name)).toEqual([
+      "id",
+      "customer_id",
+      "reason",
+    ]);
+    expect(events.payload.alteredOnly).toBeUndefined();
   });
 
   it("warns on an unterminated column list or string and keeps what was read", () => {

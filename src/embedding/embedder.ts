@@ -60,6 +60,8 @@ export interface EmbedderOptions {
   threads?: number;
   /** Texts per inference call. Default 32. */
   batchSize?: number;
+  /** Spin-wait idle onnxruntime threads (see OnnxEmbedderOptions.spin). Default false. */
+  spin?: boolean;
   /** Cache levels; default L1 + L3 (+ L2 when a Redis URL is configured). */
   cache?: EmbeddingCacheOptions | false;
   /** Where warnings go (truncation, Redis down). Default: stderr. */
@@ -140,6 +142,7 @@ export async function createEmbedder(options: EmbedderOptions = {}): Promise<Loc
   const onnx = await OnnxEmbedder.load(spec, {
     ...(threads === undefined ? {} : { threads }),
     batchSize: options.batchSize ?? config.batchSize ?? 32,
+    spin: options.spin ?? false,
     onWarning: warn,
   });
 

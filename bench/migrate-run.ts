@@ -1,6 +1,6 @@
 /**
  * One migration in its own process so peak RSS is the migration's own (printed as JSON).
- * Usage: tsx bench/migrate-run.ts SOURCE STORE_DIR COLLECTION [write|dry-run|single-thread]
+ * Usage: tsx bench/migrate-run.ts SOURCE STORE_DIR COLLECTION [write|dry-run|read-ahead]
  */
 import { migrate } from "../src/migrate/engine.js";
 
@@ -23,7 +23,7 @@ const report = await migrate({
   stateDir: `${storeDir}-state`,
   backup: false,
   dryRun: mode === "dry-run",
-  readAhead: mode !== "single-thread",
+  readAhead: mode === "read-ahead",
 });
 const seconds = (performance.now() - started) / 1000;
 process.stdout.write(

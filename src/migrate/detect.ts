@@ -25,7 +25,7 @@ export interface OpenSourceOptions {
   sourceCollection?: string | undefined;
   /** Qdrant source: API key (default QDRANT_API_KEY). */
   apiKey?: string | undefined;
-  /** Decode JSON / JSON Lines in a worker thread (default true). */
+  /** Decode JSON / JSON Lines in a worker thread (default false; see docs/benchmarks.md "Migration"). */
   readAhead?: boolean | undefined;
 }
 
@@ -84,7 +84,7 @@ export async function openSource(spec: string, options: OpenSourceOptions = {}):
   }
   const shape = { vectorName: options.vectorName };
   const ahead = (source: RecordSource): RecordSource =>
-    options.readAhead === false ? source : withReadAhead(source, spec, { ...options, format });
+    options.readAhead === true ? withReadAhead(source, spec, { ...options, format }) : source;
   switch (format) {
     case "json":
       return ahead(jsonArraySource(input, shape));

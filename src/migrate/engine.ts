@@ -60,7 +60,10 @@ export interface MigrateOptions {
   vectorName?: string | undefined;
   sourceCollection?: string | undefined;
   apiKey?: string | undefined;
-  /** Decode JSON / JSON Lines sources in a worker thread (default true). */
+  /**
+   * Decode JSON / JSON Lines sources in a worker thread. Off by default: on the shared 2-core
+   * bench machine it was slower (docs/benchmarks.md, "Migration"); it can pay on idle cores.
+   */
   readAhead?: boolean | undefined;
   /** Points per write (default 500). */
   batchSize?: number | undefined;

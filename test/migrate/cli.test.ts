@@ -63,7 +63,9 @@ describe("planvec migrate (CLI)", () => {
     expect(result.stderr).toMatch(/8-d but collection big holds 384-d/);
   });
 
-  it("exits 3 and rolls back when too many records fail; restore by hand works too", async () => {
+  it("exits 3 and rolls back when too many records fail; restore by hand works too", {
+    timeout: 120_000,
+  }, async () => {
     const spec = storeSpec("s3/store");
     const state = join(dir, "state3");
     expect(

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { detectFormat, openSource } from "../../src/migrate/detect.js";
-import type { SourceRecord } from "../../src/migrate/record.js";
+import { MissingNamedVector, type SourceRecord } from "../../src/migrate/record.js";
 import { RecordValidator } from "../../src/migrate/validate.js";
 import { uuidV5ForKey } from "../../src/store/contract.js";
 
@@ -71,6 +72,35 @@ describe("legacy and Go JSON shapes", () => {
       expect(records.map((r) => r.index)).toEqual(expected.map((_, i) => i));
     },
   );
+
+  it.each(["legacy.json", "go.jsonl.gz", "legacy-points.json", "truncated.json"])(
+    "%s through the read-ahead worker gives the same records and errors",
+    async (name) => {
+      const inline = await readAll(name).catch((error: Error) => error.message);
+      const ahead = await readAll(name, { readAhead: true }).catch((error: Error) => error.message);
+      if (typeof inline === "string" || typeof ahead === "string") {
+        expect(ahead).toEqual(inline);
+        return;
+      }
+      expect(vectorsOf(ahead)).toEqual(vectorsOf(inline));
+      expect(ahead.map((r) => [r.id, r.payload, r.location])).toEqual(
+        inline.map((r) => [r.id, r.payload, r.location]),
+      );
+    },
+  );
+
+  it("named-vector markers survive the thread hop", async () => {
+    const file = join(tmpdir(), `planvec-named-${process.pid}.jsonl`);
+    writeFileSync(file, `${JSON.stringify({ id: 1, vector: { a: [1], b: [2] }, payload: {} })}\n`);
+    try {
+      const source = await openSource(file, { readAhead: true });
+      const records: SourceRecord[] = [];
+      for await (const group of source.records()) records.push(...group);
+      expect(records[0]?.vector).toBeInstanceOf(MissingNamedVector);
+    } finally {
+      rmSync(file);
+    }
+  });
 
   it.each(["go.json", "go.jsonl", "go.jsonl.gz"])(
     "%s maps metadata + source into the payload",

@@ -32,6 +32,7 @@ interface MigrateFlags {
   distance?: "Cosine" | "Dot" | "Euclid";
   acceptModelMismatch?: boolean;
   progress: boolean;
+  readAhead?: boolean;
   json?: boolean;
 }
 
@@ -119,6 +120,10 @@ export function registerMigrateCommand(program: Command): void {
       "copy vectors into a collection recorded with another (or unknown) model",
     )
     .option("--no-progress", "no progress bar")
+    .option(
+      "--read-ahead",
+      "decode JSON/JSONL sources in a worker thread (can help on idle multi-core machines)",
+    )
     .option("--json", "print the JSON report instead of the summary")
     .addHelpText(
       "after",
@@ -156,6 +161,7 @@ export function registerMigrateCommand(program: Command): void {
         embedder,
         textField: flags.reembed ? flags.textField : undefined,
         acceptModelMismatch: flags.acceptModelMismatch,
+        readAhead: flags.readAhead,
         onProgress: (progress) => bar.update(progress),
       };
       let report: Awaited<ReturnType<typeof migrate>>;

@@ -1,8 +1,10 @@
 /**
- * Read-ahead: decode a text source (JSON, JSON Lines) in a worker thread while the main
- * thread validates and writes. Decoding (`JSON.parse` of long float arrays) and the store's
- * durable writes each take about half of a migration on one core; on two cores they overlap.
- * Vectors cross threads as one transferred Float64Array per group (no per-number copy).
+ * Read-ahead (opt-in, `--read-ahead`): decode a text source (JSON, JSON Lines) in a worker
+ * thread while the main thread validates and writes. Decoding (`JSON.parse` of long float
+ * arrays) and the store's durable writes each take about half of a migration on one core, so
+ * on idle cores they can overlap; on the shared bench machine the extra thread lost (figures
+ * in docs/benchmarks.md, "Migration"), hence off by default. Vectors cross threads as one
+ * transferred Float64Array per group (no per-number copy).
  */
 import { Worker } from "node:worker_threads";
 import { MigrationError, SourceFormatError } from "../errors.js";

@@ -1,11 +1,14 @@
 import { Command, CommanderError } from "commander";
 import { describeError, PlanvecError, UsageError } from "../core/errors.js";
+import { registerDupesCommand } from "./commands/dupes.js";
 import { registerEmbedCommand } from "./commands/embed.js";
+import { registerIndexCommands } from "./commands/index.js";
 import { registerLintCommand } from "./commands/lint.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerModelCommand } from "./commands/model.js";
 import { registerParseCommand } from "./commands/parse.js";
 import { registerProgressCommand } from "./commands/progress.js";
+import { registerSearchCommand } from "./commands/search.js";
 import { registerServeQdrantCommand } from "./commands/serve-qdrant.js";
 import { registerStoreCommand } from "./commands/store.js";
 import { ExitCode } from "./exit-codes.js";
@@ -17,6 +20,9 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  registerIndexCommands(program);
+  registerSearchCommand(program);
+  registerDupesCommand(program);
   registerParseCommand(program);
   registerProgressCommand(program);
   registerLintCommand(program);

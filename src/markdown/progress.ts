@@ -57,6 +57,17 @@ export function computeProgress(
   return { ...tally(plan.tasks), declared, phases: phaseRows, checks };
 }
 
+/** The top-level section (phase) title of each task, by task line; tasks before any phase are absent. */
+export function phaseByTaskLine(plan: Pick<ParsedPlan, "tasks" | "sections">): Map<number, string> {
+  const phases = phaseSections(plan.sections, documentTitle(plan.sections));
+  const result = new Map<number, string>();
+  for (const task of plan.tasks) {
+    const phase = phases.find((section) => contains(section, task.line));
+    if (phase) result.set(task.line, phase.title);
+  }
+  return result;
+}
+
 function checkDeclaration(declaration: DeclaredProgress, tasks: Task[]): ProgressCheck {
   const inSection = tasks.filter((task) => startsWith(task.section, declaration.section));
   const counts = tally(inSection);
@@ -71,7 +82,7 @@ function checkDeclaration(declaration: DeclaredProgress, tasks: Task[]): Progres
   };
 }
 
-export function tally(tasks: readonly Task[]): Tally {
+export function tally(tasks: readonly Pick<Task, "status">[]): Tally {
   const done = tasks.reduce((n, task) => n + (task.status === "done" ? 1 : 0), 0);
   const total = tasks.length;
   return { done, total, percent: total === 0 ? null : Math.round((done / total) * 1000) / 10 };

@@ -8,6 +8,47 @@ import { type PlanCommandOptions, resolveParseOptions, withPlanOptions } from ".
 
 interface ProgressFlags extends PlanCommandOptions {
   strict?: boolean;
+  store?: string;
+}
+
+/** Progress per plan, phase and collection from the index: no file is read. */
+async function progressOfIndex(flags: ProgressFlags): Promise<void> {
+  const { openWorkspace } = await import("../../pipeline/workspace.js");
+  const { progressFromIndex } = await import("../../pipeline/index-progress.js");
+  const workspace = await openWorkspace({ store: flags.store });
+  try {
+    const report = progressFromIndex(workspace.state);
+    if (flags.json) {
+      printJson(report);
+      return;
+    }
+    if (report.plans.length === 0) {
+      process.stdout.write("the index has no plans yet: run `planvec index` first, or give plan paths\n");
+      return;
+    }
+    const out = process.stdout;
+    for (const plan of report.plans) {
+      out.write(
+        `${plan.file}  ${bar(plan.percent)} ${formatPercent(plan.percent)}  ${plan.done}/${plan.total}\n`,
+      );
+      for (const phase of plan.phases) {
+        const title = phase.title.length > 48 ? `${phase.title.slice(0, 47)}…` : phase.title;
+        out.write(
+          `  ${title.padEnd(48)} ${bar(phase.percent, 12)} ${formatPercent(phase.percent)} ${String(phase.done).padStart(4)}/${phase.total}\n`,
+        );
+      }
+    }
+    out.write(
+      `all plans  ${bar(report.overall.percent)} ${formatPercent(report.overall.percent)}  ${report.overall.done}/${report.overall.total}\n`,
+    );
+    out.write(
+      `collections: ${Object.entries(report.collections)
+        .map(([name, count]) => `${name} ${count}`)
+        .join(", ")}\n`,
+    );
+  } finally {
+    await workspace.close();
+  }
 }
 
 /** `planvec progress PATH...`: done/total per plan and phase, against declared progress. */
@@ -16,9 +57,14 @@ export function registerProgressCommand(program: Command): void {
     program
       .command("progress")
       .description("Progress per plan and per top-level section, checked against `Progression: N%` lines")
-      .argument("<paths...>", "plan files or directories")
+      .argument("[paths...]", "plan files or directories; none: read the index instead")
+      .option("--store <spec>", "with no paths: the index's store (embedded:PATH or qdrant:URL)")
       .option("--strict", "exit with code 1 when a declared progress disagrees with the tasks"),
   ).action(async (paths: string[], flags: ProgressFlags) => {
+    if (paths.length === 0) {
+      await progressOfIndex(flags);
+      return;
+    }
     const options = resolveParseOptions(flags);
     const reports: ProgressReport[] = [];
     for (const file of await expandPaths(paths)) {

@@ -93,7 +93,10 @@ function taskText(task: Task, parent: Task | undefined, mode: TaskTextMode): str
 
 /** Each section's own text (heading to the next heading), cut into chunks at line boundaries. */
 function documentRecords(file: string, plan: ParsedPlan): SourceRecord[] {
-  const lines = plan.text.split(/\r\n|\r|\n/);
+  // Task lines are already records of their own in roadmap_tasks; documents keep the prose
+  // around them (context, specs, decisions), which also halves what is embedded on the corpus.
+  const taskLines = new Set(plan.tasks.map((task) => task.line));
+  const lines = plan.text.split(/\r\n|\r|\n/).map((line, i) => (taskLines.has(i + 1) ? "" : line));
   const starts = plan.sections.map((section) => section.line);
   const records: SourceRecord[] = [];
   const preambleEnd = (starts[0] ?? lines.length + 1) - 1;

@@ -1,0 +1,315 @@
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "libsql";
+import { PlanvecError } from "../core/errors.js";
+import type { CollectionName, RecordPayloadBase } from "./records.js";
+
+type Db = InstanceType<typeof Database>;
+
+export class IndexStateError extends PlanvecError {}
+
+export interface FileRow {
+  file: string;
+  kind: string;
+  size: number;
+  mtimeMs: number;
+  hash: string;
+}
+
+export interface RecordRow {
+  key: string;
+  file: string;
+  collection: CollectionName;
+  pointId: string;
+  textHash: string;
+  payloadHash: string;
+  title: string;
+  section: string;
+  text: string;
+  payload: RecordPayloadBase;
+}
+
+export interface KeywordHit {
+  row: RecordRow;
+  /** BM25 (higher is better; FTS5's bm25() negated). */
+  score: number;
+}
+
+export interface KeywordQuery {
+  query: string;
+  collections: readonly string[];
+  limit: number;
+  status?: "done" | "pending";
+  files?: readonly string[];
+  section?: string;
+}
+
+/**
+ * What the index knows about each source file and record (the incremental manifest) and the
+ * keyword index over the records (SQLite FTS5, `unicode61 remove_diacritics 2` so that
+ * `implementer` finds `Implémenter`). One SQLite file per target store, next to the data.
+ * Each file's changes are committed in one transaction only after the vector store accepted
+ * them, so a run killed at any moment leaves a state that the next run converges from.
+ */
+export class IndexState {
+  private constructor(
+    private readonly db: Db,
+    readonly path: string,
+  ) {}
+
+  static open(dataDir: string, storeLocation: string): IndexState {
+    mkdirSync(dataDir, { recursive: true });
+    const name = `index-${createHash("sha256").update(storeLocation).digest("hex").slice(0, 12)}.db`;
+    const path = join(dataDir, name);
+    let db: Db;
+    try {
+      db = new Database(path);
+    } catch (error) {
+      throw new IndexStateError(
+        "open index state",
+        "unavailable",
+        `cannot open ${path}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    db.pragma("journal_mode = WAL");
+    // Derived data: losing the last commit on power loss only means re-indexing a file.
+    db.pragma("synchronous = NORMAL");
+    db.pragma("busy_timeout = 5000");
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS files (
+        file TEXT PRIMARY KEY, kind TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms REAL NOT NULL, hash TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS records (
+        key TEXT PRIMARY KEY, file TEXT NOT NULL, collection TEXT NOT NULL, point_id TEXT NOT NULL,
+        text_hash TEXT NOT NULL, payload_hash TEXT NOT NULL, title TEXT NOT NULL, section TEXT NOT NULL,
+        text TEXT NOT NULL, status TEXT, task_id TEXT, payload TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS records_file ON records(file);
+      CREATE INDEX IF NOT EXISTS records_task_id ON records(task_id) WHERE task_id IS NOT NULL;
+      CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(
+        title, text, section, file, content='records', content_rowid='rowid',
+        tokenize="unicode61 remove_diacritics 2"
+      );
+      CREATE TRIGGER IF NOT EXISTS records_ai AFTER INSERT ON records BEGIN
+        INSERT INTO records_fts(rowid, title, text, section, file) VALUES (new.rowid, new.title, new.text, new.section, new.file);
+      END;
+      CREATE TRIGGER IF NOT EXISTS records_ad AFTER DELETE ON records BEGIN
+        INSERT INTO records_fts(records_fts, rowid, title, text, section, file) VALUES ('delete', old.rowid, old.title, old.text, old.section, old.file);
+      END;
+      CREATE TRIGGER IF NOT EXISTS records_au AFTER UPDATE ON records BEGIN
+        INSERT INTO records_fts(records_fts, rowid, title, text, section, file) VALUES ('delete', old.rowid, old.title, old.text, old.section, old.file);
+        INSERT INTO records_fts(rowid, title, text, section, file) VALUES (new.rowid, new.title, new.text, new.section, new.file);
+      END;
+    `);
+    return new IndexState(db, path);
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)
+      ?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db
+      .prepare(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      )
+      .run(key, value);
+  }
+
+  file(file: string): FileRow | undefined {
+    const row = this.db
+      .prepare("SELECT file, kind, size, mtime_ms, hash FROM files WHERE file = ?")
+      .get(file) as { file: string; kind: string; size: number; mtime_ms: number; hash: string } | undefined;
+    return row && { file: row.file, kind: row.kind, size: row.size, mtimeMs: row.mtime_ms, hash: row.hash };
+  }
+
+  files(): FileRow[] {
+    return (
+      this.db.prepare("SELECT file, kind, size, mtime_ms, hash FROM files ORDER BY file").all() as {
+        file: string;
+        kind: string;
+        size: number;
+        mtime_ms: number;
+        hash: string;
+      }[]
+    ).map((row) => ({
+      file: row.file,
+      kind: row.kind,
+      size: row.size,
+      mtimeMs: row.mtime_ms,
+      hash: row.hash,
+    }));
+  }
+
+  /** Refresh size and mtime of a file whose content hash did not change. */
+  touchFile(row: FileRow): void {
+    this.db
+      .prepare("UPDATE files SET size = ?, mtime_ms = ? WHERE file = ?")
+      .run(row.size, row.mtimeMs, row.file);
+  }
+
+  recordsOfFile(file: string): Map<string, RecordRow> {
+    const rows = this.db.prepare("SELECT * FROM records WHERE file = ?").all(file) as RawRecord[];
+    return new Map(rows.map((raw) => [raw.key, fromRaw(raw)]));
+  }
+
+  /** Commit one file's new state: its row, the records written, the records removed. */
+  commitFile(row: FileRow, upserts: RecordRow[], deletedKeys: string[]): void {
+    const upsertFile = this.db.prepare(
+      "INSERT INTO files(file, kind, size, mtime_ms, hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT(file) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime_ms = excluded.mtime_ms, hash = excluded.hash",
+    );
+    const deleteRecord = this.db.prepare("DELETE FROM records WHERE key = ?");
+    const upsertRecord = this.db.prepare(
+      `INSERT INTO records(key, file, collection, point_id, text_hash, payload_hash, title, section, text, status, task_id, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET file = excluded.file, collection = excluded.collection, point_id = excluded.point_id,
+         text_hash = excluded.text_hash, payload_hash = excluded.payload_hash, title = excluded.title, section = excluded.section,
+         text = excluded.text, status = excluded.status, task_id = excluded.task_id, payload = excluded.payload`,
+    );
+    this.db.transaction(() => {
+      for (const key of deletedKeys) deleteRecord.run(key);
+      for (const record of upserts) {
+        const payload = record.payload;
+        upsertRecord.run(
+          record.key,
+          record.file,
+          record.collection,
+          record.pointId,
+          record.textHash,
+          record.payloadHash,
+          record.title,
+          record.section,
+          record.text,
+          typeof payload.status === "string" ? payload.status : null,
+          typeof payload.task_id === "string" ? payload.task_id : null,
+          JSON.stringify(payload),
+        );
+      }
+      upsertFile.run(row.file, row.kind, row.size, row.mtimeMs, row.hash);
+    })();
+  }
+
+  /** Forget a file that disappeared (after its points were deleted from the store). */
+  forgetFile(file: string): void {
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM records WHERE file = ?").run(file);
+      this.db.prepare("DELETE FROM files WHERE file = ?").run(file);
+    })();
+  }
+
+  /** Record counts per collection. */
+  counts(): Record<string, number> {
+    const rows = this.db.prepare("SELECT collection, COUNT(*) n FROM records GROUP BY collection").all() as {
+      collection: string;
+      n: number;
+    }[];
+    return Object.fromEntries(rows.map((row) => [row.collection, row.n]));
+  }
+
+  /** Records of tasks whose id is exactly `taskId` (optionally in files matching). */
+  recordsByTaskId(taskId: string): RecordRow[] {
+    return (
+      this.db.prepare("SELECT * FROM records WHERE task_id = ? ORDER BY file, key").all(taskId) as RawRecord[]
+    ).map(fromRaw);
+  }
+
+  recordsByPointIds(ids: readonly string[]): Map<string, RecordRow> {
+    const result = new Map<string, RecordRow>();
+    const select = this.db.prepare("SELECT * FROM records WHERE point_id = ?");
+    for (const id of ids) {
+      const raw = select.get(id) as RawRecord | undefined;
+      if (raw) result.set(id, fromRaw(raw));
+    }
+    return result;
+  }
+
+  /** Every record of a collection (progress, duplicates). */
+  recordsOfCollection(collection: string): RecordRow[] {
+    return (
+      this.db
+        .prepare("SELECT * FROM records WHERE collection = ? ORDER BY file, rowid")
+        .all(collection) as RawRecord[]
+    ).map(fromRaw);
+  }
+
+  /** BM25 keyword search, accent- and case-folded, any query word may match. */
+  keywordSearch(query: KeywordQuery): KeywordHit[] {
+    const match = toFtsQuery(query.query);
+    if (!match || query.collections.length === 0) return [];
+    const where: string[] = [
+      "records_fts MATCH ?",
+      `r.collection IN (${query.collections.map(() => "?").join(",")})`,
+    ];
+    const params: unknown[] = [match, ...query.collections];
+    if (query.status) {
+      where.push("r.status = ?");
+      params.push(query.status);
+    }
+    if (query.files) {
+      if (query.files.length === 0) return [];
+      where.push(`r.file IN (${query.files.map(() => "?").join(",")})`);
+      params.push(...query.files);
+    }
+    if (query.section) {
+      where.push("r.section LIKE ? ESCAPE '\\'");
+      params.push(`%${query.section.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    params.push(query.limit);
+    // Column weights: a word in the title counts three times one in the body.
+    const rows = this.db
+      .prepare(
+        `SELECT r.*, bm25(records_fts, 3.0, 1.0, 1.5, 1.0) AS rank FROM records_fts JOIN records r ON r.rowid = records_fts.rowid
+         WHERE ${where.join(" AND ")} ORDER BY rank LIMIT ?`,
+      )
+      .all(...params) as (RawRecord & { rank: number })[];
+    return rows.map((raw) => ({ row: fromRaw(raw), score: -raw.rank }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+interface RawRecord {
+  key: string;
+  file: string;
+  collection: string;
+  point_id: string;
+  text_hash: string;
+  payload_hash: string;
+  title: string;
+  section: string;
+  text: string;
+  payload: string;
+}
+
+function fromRaw(raw: RawRecord): RecordRow {
+  return {
+    key: raw.key,
+    file: raw.file,
+    collection: raw.collection as CollectionName,
+    pointId: raw.point_id,
+    textHash: raw.text_hash,
+    payloadHash: raw.payload_hash,
+    title: raw.title,
+    section: raw.section,
+    text: raw.text,
+    payload: JSON.parse(raw.payload) as RecordPayloadBase,
+  };
+}
+
+/**
+ * A user's words as an FTS5 query: every word (letters/digits) quoted, OR-ed, the last one as
+ * a prefix, so that punctuation or FTS syntax in the query can never be a syntax error.
+ */
+export function toFtsQuery(query: string): string | null {
+  const words = query.match(/[\p{L}\p{N}]+/gu);
+  if (!words || words.length === 0) return null;
+  return words
+    .map((word, i) => `"${word}"${i === words.length - 1 && word.length >= 3 ? "*" : ""}`)
+    .join(" OR ");
+}

@@ -64,7 +64,7 @@ export class CollectionState implements SlotSpace {
   /** Grow typed arrays to hold `slot` (geometric growth keeps appends amortised O(1)). */
   ensureSlot(slot: number): void {
     if (slot < this.alive.length) return;
-    const size = Math.max(slot + 1, Math.ceil(this.alive.length * 1.5), 1024);
+    const size = Math.max(slot + 1, this.alive.length * 2, 1024);
     const slab = new Float32Array(size * this.dims);
     slab.set(this.slab);
     this.slab = slab;

@@ -52,6 +52,10 @@ export function openDatabase(dir: string, readonly = false): Db {
       db.pragma("journal_mode = WAL");
       // FULL: fsync the WAL on every commit; NORMAL would lose the last commits on power loss.
       db.pragma("synchronous = FULL");
+      // Checkpoint every 64 MB of WAL rather than 4 MB: bulk loads copy pages to the main file
+      // less often. Durability is unchanged (the fsynced WAL is the commit).
+      db.pragma("wal_autocheckpoint = 16384");
+      db.pragma("journal_size_limit = 67108864");
       const [mode] = db.prepare("PRAGMA journal_mode").raw(true).get() as [string];
       const [sync] = db.prepare("PRAGMA synchronous").raw(true).get() as [number];
       if (mode !== "wal" || sync !== 2) {

@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jsonArrayElements } from "../src/migrate/sources/json-array.js";
@@ -27,7 +27,7 @@ function migrateOnce(
   source: string,
   dims: number,
   mode = "write",
-): { seconds: number; loadSeconds: number; peakRssMb: number; points: number } {
+): { seconds: number; cpuSeconds: number; loadSeconds: number; peakRssMb: number; points: number } {
   const dir = execFileSync("mktemp", ["-d"]).toString().trim();
   try {
     const out = execFileSync(
@@ -41,6 +41,7 @@ function migrateOnce(
     if (!result.ok) throw new Error(`migration failed: ${out}`);
     return {
       seconds: result.seconds,
+      cpuSeconds: result.cpuSeconds,
       loadSeconds: result.loadSeconds,
       peakRssMb: result.peakRssMb,
       points: mode === "dry-run" ? result.counts.read : result.counts.written,
@@ -97,11 +98,16 @@ async function streamJsonSeconds(path: string): Promise<number> {
 
 const scratch = await mkdtemp(join(tmpdir(), "planvec-bench-migrate-"));
 try {
+  console.log(
+    `load average before: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")} on ${cpus().length} cores`,
+  );
   console.log(`baseline RSS (node + tsx + modules loaded): ${baselineRss().toFixed(0)} MB`);
   console.log(
-    "| input | points | MB | seconds (best of 3; all runs) | module load s | peak RSS MB | target |",
+    "| input | points | MB | wall s (best of 3; all runs) | CPU s of best | module load s | peak RSS MB | target (wall) |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const dims of [384, 1536]) {
     const path = await input(dims);
     const mb = statSync(path).size / 1e6;
@@ -113,7 +119,7 @@ try {
       const ok = best.seconds <= 3 && worstRss <= 300 ? "met" : "MISSED";
       const label = mode === "write" ? "single thread (default)" : "--read-ahead worker";
       console.log(
-        `| legacy JSON ${dims}-d, ${label} | ${best.points} | ${mb.toFixed(1)} | ${best.seconds.toFixed(2)} (${runs.map((r) => r.seconds.toFixed(2)).join(", ")}) | ${best.loadSeconds.toFixed(2)} | ${worstRss.toFixed(0)} | ${ok} |`,
+        `| legacy JSON ${dims}-d, ${label} | ${best.points} | ${mb.toFixed(1)} | ${best.seconds.toFixed(2)} (${runs.map((r) => r.seconds.toFixed(2)).join(", ")}) | ${best.cpuSeconds.toFixed(2)} | ${best.loadSeconds.toFixed(2)} | ${worstRss.toFixed(0)} | ${ok} |`,
       );
     }
   }
@@ -131,6 +137,11 @@ try {
   console.log(`  splitter + JSON.parse: ${split.toFixed(2)} s (${(mb / split).toFixed(0)} MB/s)`);
   console.log(
     `  stream-json parser + StreamArray: ${streamJson.toFixed(2)} s (${(mb / streamJson).toFixed(1)} MB/s)`,
+  );
+  console.log(
+    `load average after: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}`,
   );
 } finally {
   await rm(scratch, { recursive: true, force: true });

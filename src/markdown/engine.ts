@@ -1,5 +1,6 @@
 import MarkdownIt from "markdown-it";
 import { useFenceRule } from "./fence-rule.js";
+import { continueParagraphAfterReference, recordRawInlineSpans } from "./paragraph-fixes.js";
 import type { FenceMode } from "./types.js";
 
 /**
@@ -25,6 +26,7 @@ export function markdownEngine(fences: FenceMode): MarkdownIt {
     // Not in the published Options type, but a documented markdown-it option.
     (md.options as { maxNesting?: number }).maxNesting = MAX_NESTING;
     useFenceRule(md, fences === "lenient");
+    continueParagraphAfterReference(md);
     // Block structure only: inline parsing of every paragraph would allocate millions of tokens
     // on large files, and we only need the inline text of headings and tasks, parsed on demand.
     md.core.ruler.disable(["inline", "text_join"]);
@@ -39,6 +41,7 @@ export function inlineEngine(): MarkdownIt {
     inlineParser = new MarkdownIt("commonmark", { html: true, linkify: false, typographer: false });
     inlineParser.enable(["strikethrough"]);
     (inlineParser.options as { maxNesting?: number }).maxNesting = MAX_NESTING;
+    recordRawInlineSpans(inlineParser);
   }
   return inlineParser;
 }

@@ -12,6 +12,7 @@ import {
   splitLeadingId,
 } from "./markers.js";
 import { findMojibake, repairMojibake } from "./mojibake.js";
+import { linesStartingInsideRawSpans } from "./paragraph-fixes.js";
 import { inlineTokensToPlainText } from "./plain-text.js";
 import type {
   DeclaredProgress,
@@ -211,6 +212,8 @@ class TokenWalk {
   private readParagraph(open: Token, inline: Token, firstInItem: boolean): void {
     const firstLine = this.lineOf(open);
     const lines = inline.content.split("\n");
+    const hidden = linesStartingInsideRawSpans(inlineEngine(), inline.content, this.env);
+    const isSymbolLine = (k: number) => !hidden.has(k) && matchSymbolTask(lines[k] ?? "") !== null;
     const item = firstInItem ? this.listItems.at(-1) : undefined;
 
     let symbolStart = 0;
@@ -219,7 +222,7 @@ class TokenWalk {
       if (checkbox) {
         // The title runs up to the first continuation line that is a task of its own.
         let end = 1;
-        while (end < lines.length && !matchSymbolTask(lines[end] ?? "")) end++;
+        while (end < lines.length && !isSymbolLine(end)) end++;
         const rest = checkbox.rest.split("\n").slice(0, end).join("\n");
         item.task = this.addTask(
           firstLine,
@@ -236,7 +239,7 @@ class TokenWalk {
       const lineText = lines[k] ?? "";
       const line = firstLine + k;
       this.recordDeclaredProgress(lineText, line);
-      if (k < symbolStart) continue;
+      if (k < symbolStart || hidden.has(k)) continue;
       const symbol = matchSymbolTask(lineText);
       if (!symbol) continue;
       if (item && k === 0) {

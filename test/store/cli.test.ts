@@ -57,7 +57,7 @@ describe("planvec store", () => {
     ]);
     const text = await runCli(["store", "info", "--store", `embedded:${join(dir, "src")}`]);
     expect(text.stdout).toMatch(/plans {2}3d Cosine {2}2 points/);
-  });
+  }, 120_000);
 
   it("exits 2 on a bad store spec or input file, 3 on a missing collection", async () => {
     const spec = await runCli(["store", "info", "--store", "bogus:x"]);
@@ -82,5 +82,5 @@ describe("planvec store", () => {
     ]);
     expect(absent.code).toBe(3);
     expect(absent.stderr).toContain("not_found");
-  });
+  }, 120_000);
 });

@@ -278,3 +278,75 @@ describe("fatal read errors and named vectors", () => {
     expect((await store.get("n2", [2], { withVector: true }))[0]?.vector).toEqual([2, 0, 1]);
   });
 });
+
+describe("checkpoint and resume (in process)", () => {
+  async function interruptedAt(source: string, nextIndex: number): Promise<string> {
+    const { checkpointPath, writeCheckpoint, sourceIdentity } = await import(
+      "../../src/migrate/checkpoint.js"
+    );
+    const { resolve } = await import("node:path");
+    // The state a run killed after its first checkpoint leaves: those records are in the store.
+    await store.ensureCollection("r", { dims: 8, distance: "Dot", metadata: {} });
+    await store.upsert(
+      "r",
+      expected.slice(0, nextIndex).map((e) => ({ id: e.id, vector: e.vector, payload: e.payload })),
+    );
+    const identity = await sourceIdentity(source);
+    const path = checkpointPath(join(dir, "state"), resolve(source), store.location, "r");
+    await writeCheckpoint(path, {
+      version: 1,
+      source: resolve(source),
+      sourceSize: identity.size,
+      sourceMtimeMs: identity.mtimeMs,
+      store: store.location,
+      collection: "r",
+      nextIndex,
+      counts: {
+        read: nextIndex,
+        written: nextIndex,
+        failed: 0,
+        duplicates: 0,
+        verified: nextIndex,
+        integrityFailures: 0,
+      },
+      backupFile: null,
+      createdCollection: true,
+      startedAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      errorSamples: [],
+      errorCodes: {},
+    });
+    return path;
+  }
+
+  it("--resume skips what the checkpoint covers and completes; totals include the earlier run", async () => {
+    const path = await interruptedAt(fixture("legacy.jsonl"), 10);
+    await expect(migrate({ ...base(), source: fixture("legacy.jsonl"), collection: "r" })).rejects.toThrow(
+      /--resume/,
+    );
+    const report = await migrate({
+      ...base(),
+      source: fixture("legacy.jsonl"),
+      collection: "r",
+      resume: true,
+    });
+    expect(report.ok).toBe(true);
+    expect(report.resumedFromIndex).toBe(10);
+    expect(report.counts).toMatchObject({ skipped: 10, read: 24, written: 24, verified: 24 });
+    expect(await store.count("r")).toBe(24);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it("refuses to resume when the source changed, and --restart starts over", async () => {
+    const copy = join(dir, "copy.jsonl");
+    await writeFile(copy, readFileSync(fixture("legacy.jsonl")));
+    await interruptedAt(copy, 5);
+    await writeFile(copy, `${readFileSync(fixture("legacy.jsonl"), "utf8")}\n`);
+    await expect(migrate({ ...base(), source: copy, collection: "r", resume: true })).rejects.toThrow(
+      /changed/,
+    );
+    const report = await migrate({ ...base(), source: copy, collection: "r", restart: true });
+    expect(report.ok).toBe(true);
+    expect(report.counts).toMatchObject({ skipped: 0, read: 24, written: 24 });
+  });
+});

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "../../src/migrate/engine.js";
 import { type QdrantCompatServer, startQdrantCompatServer } from "../../src/server/qdrant-compat/index.js";
 import type { VectorStore } from "../../src/store/contract.js";
-import { openTestStore, tempDir } from "./helpers.js";
+import { fixture, openTestStore, tempDir } from "./helpers.js";
 
 let server: QdrantCompatServer;
 let sourceStore: VectorStore;
@@ -77,5 +77,32 @@ describe("migrate from a running Qdrant collection", () => {
         stateDir,
       }),
     ).rejects.toThrow(/404/);
+  });
+});
+
+describe("migrate into a Qdrant store (qdrant:URL)", () => {
+  it("writes, verifies, and rolls back through the Qdrant REST API", async () => {
+    const spec = `qdrant:${server.url}`;
+    const first = await migrate({
+      source: fixture("legacy.json"),
+      store: spec,
+      collection: "into-qdrant",
+      stateDir,
+      distance: "Dot",
+    });
+    expect(first.ok).toBe(true);
+    expect(first.counts).toMatchObject({ written: 24, verified: 24 });
+    expect(await sourceStore.count("into-qdrant")).toBe(24);
+    // Too many failures: the backup taken through Qdrant's scroll is restored.
+    const bad = await migrate({
+      source: fixture("invalid.jsonl"),
+      store: spec,
+      collection: "into-qdrant",
+      stateDir,
+    });
+    expect(bad.rolledBack).toBe(true);
+    expect(await sourceStore.count("into-qdrant")).toBe(24);
+    const [one] = await sourceStore.get("into-qdrant", [2]);
+    expect(one?.payload?.taskId).toBe("2.0.1");
   });
 });

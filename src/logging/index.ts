@@ -1,0 +1,9 @@
+export {
+  createLogger,
+  formatLines,
+  type Logger,
+  type LoggerOptions,
+  type PlanvecLogger,
+  REDACTED_LOG_PATHS,
+  ScrubbingSink,
+} from "./logger.js";

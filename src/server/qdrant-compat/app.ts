@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReq
 import { toHttpError } from "./errors.js";
 import {
   checkQueryParameters,
+  markStart,
   QDRANT_ROUTES,
   ROOT_INFO,
   routeParams,
@@ -44,6 +45,10 @@ export const qdrantCompatPlugin: FastifyPluginAsync<QdrantCompatPluginOptions> =
   app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit }, (request, body, done) => {
     if (typeof body === "string" && body.trim() === "") return done(null, undefined);
     parseJson(request, typeof body === "string" ? body : body.toString("utf8"), done);
+  });
+
+  app.addHook("onRequest", async (request) => {
+    markStart(request);
   });
 
   if (options.apiKey !== undefined && options.apiKey !== "") {

@@ -196,9 +196,20 @@ export const ROOT_INFO = {
   commit: null,
 };
 
-/** `time` of the envelope: seconds spent on the request, as Qdrant reports it. */
+/** When each request arrived (set by the plugin's first onRequest hook). */
+const startedAt = new WeakMap<object, number>();
+
+export function markStart(request: FastifyRequest): void {
+  startedAt.set(request, performance.now());
+}
+
+/**
+ * `time` of the envelope: seconds spent on the request, as Qdrant reports it. (Fastify's
+ * `reply.elapsedTime` is only kept when request logging or onResponse hooks are on.)
+ */
 export function elapsedSeconds(reply: FastifyReply): number {
-  return reply.elapsedTime / 1000;
+  const started = startedAt.get(reply.request);
+  return started === undefined ? 0 : (performance.now() - started) / 1000;
 }
 
 /** Send Qdrant's success envelope. */

@@ -124,6 +124,8 @@ export interface UpdateResult {
   status: "completed";
 }
 
+/** offset + limit above which a query first checks the collection's size. */
+const LARGE_WINDOW = 100_000;
 const DISTANCES: readonly Distance[] = ["Cosine", "Dot", "Euclid"];
 /** Characters Qdrant refuses in collection names (they end up in file paths). */
 const FORBIDDEN_NAME = /[/\\:*?"<>|\0]/;
@@ -429,8 +431,15 @@ export class QdrantCompatService {
       throw unsupported(`named vectors (\`using: ${JSON.stringify(body.using)}\`)`);
     }
     const spec = await this.spec(name);
-    const limit = body.limit ?? 10;
+    let limit = body.limit ?? 10;
     const offset = body.offset ?? 0;
+    if (offset + limit > LARGE_WINDOW) {
+      // Pages far beyond the collection's size (offset 2^53 is valid JSON) are answered
+      // without asking the store for a window it would try to allocate.
+      const { pointCount } = await this.withCollection(name, () => this.store.collectionInfo(name));
+      if (offset >= pointCount) return { points: [] };
+      limit = Math.min(limit, pointCount - offset);
+    }
     const selection = payloadSelection(body.with_payload, false);
     const withVector = vectorSelection(body.with_vector, false);
     let filter = checkFilter(body.filter);

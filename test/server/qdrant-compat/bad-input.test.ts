@@ -158,6 +158,29 @@ describe("refused writes change nothing", () => {
     await expectUnchanged();
   });
 
+  it("huge limits and offsets are answered, not a 5xx", async () => {
+    for (const body of [
+      { query: [1, 0, 0], limit: 1_000_000_000 },
+      { query: [1, 0, 0], limit: 5, offset: Number.MAX_SAFE_INTEGER },
+      { limit: 1_000_000_000, offset: 1_000_000_000 },
+      { query: [1, 0, 0], params: { hnsw_ef: 4_000_000_000 } },
+    ]) {
+      const res = await server.call("POST", "/collections/c/points/query", body);
+      expect(res.status).toBe(200);
+      expect(res.body.result.points.length).toBeLessThanOrEqual(stored.length);
+    }
+    const far = await server.call("POST", "/collections/c/points/query", {
+      query: [1, 0, 0],
+      offset: 2 ** 40,
+    });
+    expect(far.body.result.points).toEqual([]);
+    const all = await server.call("POST", "/collections/c/points/query", {
+      query: [1, 0, 0],
+      limit: 10 ** 9,
+    });
+    expect(all.body.result.points).toHaveLength(stored.length);
+  });
+
   it("bad query parameters are a 400", async () => {
     expectError(await server.call("PUT", "/collections/c/points?wait=yes", { points: [] }), 400, /`wait`/);
     expectError(

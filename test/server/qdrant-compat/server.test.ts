@@ -55,6 +55,9 @@ describe("collections", () => {
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ result: true, status: "ok" });
     expect(typeof created.body.time).toBe("number");
+    // `time` is the seconds spent, as in Qdrant: positive, and well under a second here.
+    expect(created.body.time).toBeGreaterThan(0);
+    expect(created.body.time).toBeLessThan(5);
 
     const list = await server.call("GET", "/collections");
     expect(list.body.result.collections).toContainEqual({ name: "books" });

@@ -39,7 +39,7 @@ describe("parity with sentence-transformers", () => {
         // The long edge-case sentence exceeds 256 word pieces: cut like Python, and said so.
         expect(embedder.truncatedCount()).toBe(1);
         expect(warnings.some((w) => w.includes("256 word pieces"))).toBe(true);
-      });
+      }, 180_000); // 235 sentences incl. a 256-piece one: ~3 s idle, ~20 s on a loaded 2-core box
     });
   }
 });

@@ -4,6 +4,7 @@
  * checkpoint after every acknowledged batch (resume), and automatic rollback when too many
  * records fail.
  */
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
@@ -11,6 +12,7 @@ import {
   type Distance,
   type Payload,
   type PointId,
+  parseStoreSpec,
   StoreError,
   type VectorStore,
 } from "../store/contract.js";
@@ -79,7 +81,7 @@ export interface MigrateOptions {
   maxFailureRate?: number | undefined;
   /** Back up the target collection before writing (default true). */
   backup?: boolean | undefined;
-  /** Checkpoints and backups live here (default `./.planvec-migrate`). */
+  /** Checkpoints and backups live here (default `./.planvec/migrate`). */
   stateDir?: string | undefined;
   /** Distance of a collection the migration creates (default: the source's, else Cosine). */
   distance?: Distance | undefined;
@@ -112,12 +114,55 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
     readAhead: options.readAhead,
   };
   const source = await openSource(options.source, sourceOptions);
-  const store = typeof options.store === "string" ? await openStore(options.store) : options.store;
+  const store =
+    typeof options.store !== "string"
+      ? options.store
+      : options.dryRun === true && isMissingEmbeddedStore(options.store)
+        ? absentStore(options.store)
+        : await openStore(options.store);
   try {
     return await runMigration(source, store, options);
   } finally {
     if (typeof options.store === "string") await store.close();
   }
+}
+
+/** A dry run must not create an embedded store directory just to learn it has no collections. */
+function isMissingEmbeddedStore(spec: string): boolean {
+  try {
+    const parsed = parseStoreSpec(spec);
+    return parsed.kind === "embedded" && !existsSync(parsed.path);
+  } catch {
+    return false;
+  }
+}
+
+/** Stands in for a store that does not exist yet, for dry runs: no collections, no writes. */
+function absentStore(location: string): VectorStore {
+  return new Proxy({} as VectorStore, {
+    get(_target, property) {
+      if (property === "kind") return "embedded";
+      if (property === "location") return location;
+      if (property === "then") return undefined;
+      if (property === "close") return async () => {};
+      if (property === "collectionInfo") {
+        return async (name: string) => {
+          throw new StoreError(
+            "store.collectionInfo",
+            "not_found",
+            `collection ${JSON.stringify(name)} does not exist`,
+          );
+        };
+      }
+      return () => {
+        throw new MigrationError(
+          "migrate.dry-run",
+          "internal",
+          `a dry run must not call store.${String(property)}`,
+        );
+      };
+    },
+  });
 }
 
 async function collectionInfoOrNull(store: VectorStore, name: string): Promise<CollectionInfo | null> {
@@ -211,7 +256,7 @@ async function runMigration(
   const distance: Distance = target?.distance ?? options.distance ?? source.facts.distance ?? "Cosine";
 
   // 2. Checkpoint: resume, or refuse to silently redo an interrupted run.
-  const stateDir = resolve(options.stateDir ?? ".planvec-migrate");
+  const stateDir = resolve(options.stateDir ?? ".planvec/migrate");
   const identity = await sourceIdentity(options.source);
   const cpPath = checkpointPath(stateDir, resolve(options.source), store.location, collection);
   let checkpoint: Checkpoint | null = dryRun ? null : await readCheckpoint(cpPath);

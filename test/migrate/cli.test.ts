@@ -4,7 +4,7 @@
  * re-run with --resume; the store ends with every point exactly once.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -148,6 +148,33 @@ describe("planvec migrate (CLI)", () => {
       await reopened.close();
     }
   }, 60_000);
+
+  it("--dry-run exits 3 on invalid records, 0 on clean ones, and creates no store", async () => {
+    const spec = storeSpec("dry/store");
+    const bad = await runCli([
+      "migrate",
+      fixture("invalid.jsonl"),
+      "--to",
+      spec,
+      "--collection",
+      "c",
+      "--dry-run",
+    ]);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toMatch(/dry run found problems: nothing was written/);
+    expect(bad.stdout).toMatch(/#1 line 2 id 2: empty_vector: empty vector/);
+    const good = await runCli([
+      "migrate",
+      fixture("records-p3.pkl"),
+      "--to",
+      spec,
+      "--collection",
+      "c",
+      "--dry-run",
+    ]);
+    expect(good.code).toBe(0);
+    expect(existsSync(join(dir, "dry"))).toBe(false);
+  });
 
   it("prints --help with every option", async () => {
     const help = await runCli(["migrate", "--help"]);

@@ -103,7 +103,7 @@ export function registerMigrateCommand(program: Command): void {
     )
     .option("--max-failure-rate <rate>", "roll back when more than this fraction of records fail", rate, 0.05)
     .option("--no-backup", "do not back up the target collection first (disables rollback)")
-    .option("--state-dir <dir>", "where checkpoints and backups are kept", ".planvec-migrate")
+    .option("--state-dir <dir>", "where checkpoints and backups are kept", ".planvec/migrate")
     .option("--sidecar <file>", ".npy only: JSON/JSONL of ids and payloads (default: same base name)")
     .option("--vector-name <name>", "named vector to read (Qdrant named vectors)")
     .option("--source-collection <name>", "Qdrant source: collection name when not in the URL")

@@ -512,6 +512,11 @@ async function runMigration(
   }
 
   const after = dryRun ? target : await collectionInfoOrNull(store, collection);
+  if (reembed && after !== null && !rolledBack && modelOf(after) !== embedder.modelId) {
+    warnings.push(
+      `collection ${collection} records model ${modelOf(after) ?? "none"} but its new vectors come from ${embedder.modelId}`,
+    );
+  }
   const finishedAt = new Date();
   const durationMs = finishedAt.getTime() - startedAt.getTime();
   const progress = source.progress();

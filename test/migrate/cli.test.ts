@@ -22,7 +22,7 @@ afterAll(async () => cleanup());
 
 const storeSpec = (name: string) => `embedded:${join(dir, name)}`;
 
-describe("planvec migrate (CLI)", () => {
+describe("planvec migrate (CLI)", { timeout: 120_000 }, () => {
   it("migrates, prints the summary, writes the JSON report, exits 0", async () => {
     const reportFile = join(dir, "report.json");
     const result = await runCli([

@@ -1,0 +1,97 @@
+import type { IndexState } from "../../pipeline/index-state.js";
+import type { Filter, ScoredPoint, VectorStore } from "../../store/index.js";
+import { BaseManager } from "../base.js";
+import type { ManagerContext } from "../types.js";
+import type { MonitoringManager } from "./monitoring-manager.js";
+
+/** Opens the vector store and the index state named by `store.spec`; counts operations. */
+export class StorageManager extends BaseManager {
+  readonly name = "storage";
+  readonly dependsOn = ["config", "monitoring"] as const;
+  private opened: { store: VectorStore; state: IndexState; close(): Promise<void> } | undefined;
+  private monitoring: MonitoringManager | undefined;
+
+  constructor(private readonly given?: { store: VectorStore; state: IndexState }) {
+    super();
+    this.actions = {
+      collections: {
+        description: "Collections with their point counts",
+        scope: "read",
+        input: { type: "object", properties: {}, additionalProperties: false },
+        run: async () => this.collections(),
+      },
+    };
+  }
+
+  get store(): VectorStore {
+    if (!this.opened) throw new Error("storage is not started");
+    return this.opened.store;
+  }
+
+  get indexState(): IndexState {
+    if (!this.opened) throw new Error("storage is not started");
+    return this.opened.state;
+  }
+
+  protected async onStart(context: ManagerContext): Promise<void> {
+    this.monitoring = context.get<MonitoringManager>("monitoring");
+    if (this.given) {
+      this.opened = { ...this.given, close: async () => {} };
+      return;
+    }
+    const { openWorkspace } = await import("../../pipeline/workspace.js");
+    this.opened = await openWorkspace({ store: context.config.store.spec, embedder: false });
+  }
+
+  protected override async onStop(): Promise<void> {
+    await this.opened?.close();
+    this.opened = undefined;
+  }
+
+  protected override async onCheck(): Promise<void> {
+    await this.tracked("listCollections", () => this.store.listCollections());
+  }
+
+  async collections(): Promise<{ name: string; points: number }[]> {
+    const names = await this.tracked("listCollections", () => this.store.listCollections());
+    return Promise.all(
+      names.map(async (name) => ({
+        name,
+        points: await this.tracked("count", () => this.store.count(name)),
+      })),
+    );
+  }
+
+  search(
+    collection: string,
+    vector: number[] | Float32Array,
+    options: { limit: number; filter?: Filter | null; withPayload?: boolean; scoreThreshold?: number },
+  ): Promise<ScoredPoint[]> {
+    return this.tracked("search", () =>
+      this.store.search(collection, vector, {
+        limit: options.limit,
+        filter: options.filter ?? null,
+        withPayload: options.withPayload ?? true,
+        ...(options.scoreThreshold === undefined ? {} : { scoreThreshold: options.scoreThreshold }),
+      }),
+    );
+  }
+
+  /** Run a store call, counting it by outcome and publishing `store.error` on failure. */
+  async tracked<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      this.monitoring?.storeOperations.inc({ operation, outcome: "ok" });
+      return result;
+    } catch (error) {
+      this.monitoring?.storeOperations.inc({ operation, outcome: "error" });
+      const code = (error as { code?: unknown }).code;
+      this.context?.bus.publish("store.error", {
+        operation,
+        code: typeof code === "string" ? code : "unknown",
+        message: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
+  }
+}

@@ -7,7 +7,7 @@
 export const STOPWORDS = new Set(
   (
     "a an and are as at be by for from in into is it its of on or the to with " +
-    "au aux ce ces d de des du en et l la le les leur leurs par pour qu que qui sa se ses son sur un une"
+    "au aux avec ce ces d dans de des du en et l la le les leur leurs par pour qu que qui sa sans se ses son sur un une vers"
   ).split(" "),
 );
 

@@ -246,22 +246,23 @@ export async function exportCollectionToFile(
     for await (const p of store.exportPoints(collection))
       yield { id: p.id, vector: p.vector, payload: p.payload };
   }
-  // The count in the header comes from before the scan; a concurrent writer would make it
-  // wrong, so rewrite it from what was actually streamed.
   let streamed = 0;
-  const counted = (async function* () {
+  const counted = async function* () {
+    streamed = 0;
     for await (const p of points()) {
       streamed++;
       yield p;
     }
-  })();
+  };
   if (store.kind === "embedded") {
-    // Embedded exports run against a consistent snapshot; the announced count is exact.
-    const result = await writePortableFile(file, header, counted);
-    return { header, points: result.points };
+    // Embedded exports stream one SQLite snapshot; if a write landed between reading the count
+    // and opening the snapshot, the announced count is wrong: write again without one.
+    const first = await writePortableFile(file, header, counted());
+    if (first.points === header.pointCount) return { header, points: first.points };
   }
+  // Remote stores give no snapshot: announce no count rather than a wrong one.
   header.pointCount = null;
-  const result = await writePortableFile(file, header, counted);
+  const result = await writePortableFile(file, header, counted());
   return { header: { ...header, pointCount: streamed }, points: result.points };
 }
 

@@ -1,8 +1,13 @@
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const entry = fileURLToPath(new URL("../../src/cli/run.ts", import.meta.url));
+/** tsx's loader by absolute URL, so the CLI runs from source whatever the working directory. */
+export const tsxLoader = pathToFileURL(
+  fileURLToPath(new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url)),
+).href;
+export const cliEntry = entry;
 
 export interface CliResult {
   code: number | null;
@@ -16,7 +21,7 @@ export function runCli(
   options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+    const child = spawn(process.execPath, ["--import", tsxLoader, entry, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, NO_COLOR: "1", ...options.env },
       stdio: ["pipe", "pipe", "pipe"],

@@ -17,6 +17,8 @@ export const DEFAULT_TASK_TEXT_MODE: TaskTextMode = "title+section+parent";
 export interface PlanExtractorOptions {
   fences?: "strict" | "lenient";
   taskText?: TaskTextMode;
+  /** Also make `documents` section chunks (default true). */
+  documents?: boolean;
 }
 
 /** Markdown plans → one `roadmap_tasks` record per task and `documents` records per section chunk. */
@@ -37,11 +39,9 @@ export function extractPlan(
   const warnings: SourceWarning[] = plan.warnings
     .filter((warning) => warning.severity !== "info")
     .map((warning) => ({ file, line: warning.line, code: warning.code, message: warning.message }));
+  const tasks = taskRecords(file, plan, options.taskText ?? DEFAULT_TASK_TEXT_MODE);
   return {
-    records: [
-      ...taskRecords(file, plan, options.taskText ?? DEFAULT_TASK_TEXT_MODE),
-      ...documentRecords(file, plan),
-    ],
+    records: options.documents === false ? tasks : [...tasks, ...documentRecords(file, plan)],
     warnings,
   };
 }

@@ -56,6 +56,11 @@ export class Coordinator {
     };
   }
 
+  /** The event bus managers publish on. */
+  get bus(): EventBus {
+    return this.options.bus;
+  }
+
   register(...managers: Manager[]): this {
     for (const manager of managers) {
       if (this.managers.has(manager.name)) {

@@ -1,14 +1,17 @@
 import { Command, CommanderError } from "commander";
 import { describeError, PlanvecError, UsageError } from "../core/errors.js";
+import { registerConfigCommand } from "./commands/config.js";
 import { registerDupesCommand } from "./commands/dupes.js";
 import { registerEmbedCommand } from "./commands/embed.js";
 import { registerIndexCommands } from "./commands/index.js";
+import { registerKeysCommand } from "./commands/keys.js";
 import { registerLintCommand } from "./commands/lint.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerModelCommand } from "./commands/model.js";
 import { registerParseCommand } from "./commands/parse.js";
 import { registerProgressCommand } from "./commands/progress.js";
 import { registerSearchCommand } from "./commands/search.js";
+import { registerServeCommand } from "./commands/serve.js";
 import { registerServeQdrantCommand } from "./commands/serve-qdrant.js";
 import { registerStoreCommand } from "./commands/store.js";
 import { ExitCode } from "./exit-codes.js";
@@ -31,6 +34,9 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerStoreCommand(program);
   registerServeQdrantCommand(program);
+  registerServeCommand(program);
+  registerKeysCommand(program);
+  registerConfigCommand(program);
   return program;
 }
 

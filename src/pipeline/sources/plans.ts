@@ -4,8 +4,8 @@ import { phaseByTaskLine } from "../../markdown/progress.js";
 import type { ParsedPlan, Section, Task } from "../../markdown/types.js";
 import type { ExtractResult, SourceExtractor, SourceRecord, SourceWarning } from "../records.js";
 
-/** Longest text of one `documents` record: about 250 word pieces of French prose for MiniLM's 256 window. */
-export const DOCUMENT_CHUNK_CHARS = 900;
+/** Longest text of one `documents` record: at most about 230 word pieces of French prose or Markdown, under MiniLM's 256 window. */
+export const DOCUMENT_CHUNK_CHARS = 600;
 
 /**
  * What is embedded for a task. The evaluation (`npm run eval:search`) compared the title alone,

@@ -3,6 +3,7 @@ import type { LoadedConfig } from "../config/load.js";
 import type { Embedder } from "../embedding/embedder.js";
 import type { IndexState } from "../pipeline/index-state.js";
 import type { VectorStore } from "../store/index.js";
+import { CollectionManager } from "./builtin/collection-manager.js";
 import { ConfigManager } from "./builtin/config-manager.js";
 import { EmbeddingManager } from "./builtin/embedding-manager.js";
 import { MonitoringManager } from "./builtin/monitoring-manager.js";
@@ -21,6 +22,7 @@ export {
   scopeAllows,
 } from "./api-keys.js";
 export { BaseManager } from "./base.js";
+export { CollectionManager } from "./builtin/collection-manager.js";
 export { ConfigManager } from "./builtin/config-manager.js";
 export { EmbeddingManager, EmbeddingUnavailableError } from "./builtin/embedding-manager.js";
 export { MonitoringManager } from "./builtin/monitoring-manager.js";
@@ -58,5 +60,8 @@ export function serviceManagers(loaded: LoadedConfig, options: ServiceManagerOpt
     new EmbeddingManager(options.embedder),
     new RoadmapManager(),
     new SearchManager(),
+    new CollectionManager("dependencies", "dependencies", "dependency manifests"),
+    new CollectionManager("schemas", "schemas", "schemas"),
+    new CollectionManager("security-policies", "security_policies", "security policies"),
   ];
 }

@@ -139,11 +139,14 @@ describe("real managers", () => {
       "embedding",
       "roadmap",
       "search",
+      "dependencies",
+      "schemas",
+      "security-policies",
     ]);
     await c.start();
     const health = await c.health();
     expect(health.status).toBe("ok");
-    expect(Object.keys(health.managers)).toHaveLength(7);
+    expect(Object.keys(health.managers)).toHaveLength(10);
     const storage = c.get<StorageManager>("storage");
     await storage.store.ensureCollection("notes", { dims: 3, distance: "Cosine" });
     await storage.store.upsert("notes", [{ id: 1, vector: [1, 0, 0], payload: { t: "a" } }]);

@@ -30,11 +30,14 @@ describe("probes, docs, metrics", () => {
     expect(ready.body).toMatchObject({ status: "ok" });
     expect(Object.keys((ready.body as { managers: object }).managers).sort()).toEqual([
       "config",
+      "dependencies",
       "embedding",
       "monitoring",
       "roadmap",
+      "schemas",
       "search",
       "security",
+      "security-policies",
       "storage",
     ]);
   });

@@ -36,3 +36,9 @@ export type {
 } from "./store/contract.js";
 export { DEFAULT_STORE_SPEC, parseStoreSpec, StoreError, uuidV5ForKey } from "./store/contract.js";
 export { exportCollectionToFile, importFileToStore, openStore } from "./store/index.js";
+// Service (issue 8): configuration, logging, managers, event bus, REST API gateway.
+export { ConfigError, loadConfig, type PlanvecConfig, redactConfig } from "./config/index.js";
+export { type BusEvent, EventBus, type EventTopics } from "./events/index.js";
+export { createLogger } from "./logging/index.js";
+export { ApiKeyStore, Coordinator, type Manager, ManagerStartError, serviceManagers } from "./managers/index.js";
+export { type ApiServer, startApiServer } from "./server/api/index.js";

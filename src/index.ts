@@ -1,5 +1,7 @@
 /** planvec as a library. Each area appends its public exports here. */
 
+// Service (issue 8): configuration, logging, managers, event bus, REST API gateway.
+export { ConfigError, loadConfig, type PlanvecConfig, redactConfig } from "./config/index.js";
 // Errors shared by every area.
 export { describeError, InputError, PlanvecError, UsageError } from "./core/errors.js";
 // Embeddings (src/embedding/): the Embedder interface and the local MiniLM implementation.
@@ -10,6 +12,15 @@ export {
   EmbeddingError,
   type LocalEmbedder,
 } from "./embedding/index.js";
+export { type BusEvent, EventBus, type EventTopics } from "./events/index.js";
+export { createLogger } from "./logging/index.js";
+export {
+  ApiKeyStore,
+  Coordinator,
+  type Manager,
+  ManagerStartError,
+  serviceManagers,
+} from "./managers/index.js";
 // Plan parsing (src/markdown/): tasks, sections, declared progress, lint.
 export * from "./markdown/index.js";
 // Migration (src/migrate/): legacy vector data into any store.
@@ -20,6 +31,7 @@ export type { CollectionName, SourceExtractor, SourceRecord } from "./pipeline/r
 export { openWorkspace, type Workspace } from "./pipeline/workspace.js";
 export { type DuplicateReport, findDuplicates } from "./search/duplicates.js";
 export { type SearchHit, type SearchQuery, search } from "./search/search.js";
+export { type ApiServer, startApiServer } from "./server/api/index.js";
 // Vector stores (src/store/): the contract, the factory, the portable format.
 export type {
   CollectionInfo,
@@ -36,9 +48,3 @@ export type {
 } from "./store/contract.js";
 export { DEFAULT_STORE_SPEC, parseStoreSpec, StoreError, uuidV5ForKey } from "./store/contract.js";
 export { exportCollectionToFile, importFileToStore, openStore } from "./store/index.js";
-// Service (issue 8): configuration, logging, managers, event bus, REST API gateway.
-export { ConfigError, loadConfig, type PlanvecConfig, redactConfig } from "./config/index.js";
-export { type BusEvent, EventBus, type EventTopics } from "./events/index.js";
-export { createLogger } from "./logging/index.js";
-export { ApiKeyStore, Coordinator, type Manager, ManagerStartError, serviceManagers } from "./managers/index.js";
-export { type ApiServer, startApiServer } from "./server/api/index.js";

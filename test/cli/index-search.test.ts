@@ -28,7 +28,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe.sequential("planvec index / search / status / dupes / progress", () => {
+describe.sequential("planvec index / search / status / dupes / progress", { timeout: 300_000 }, () => {
   it("indexes, then answers a question with file:line", async () => {
     const indexed = await runCli(["index", "plans", "--json"], { cwd: dir, env });
     expect(indexed.code).toBe(0);

@@ -273,7 +273,19 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
     "/metrics",
     {
       config: config.server.metricsPublic ? {} : { scope: "read" },
-      schema: { tags: ["service"], summary: "Prometheus metrics", response: { 200: { type: "string" } } },
+      schema: {
+        tags: ["service"],
+        summary: "Prometheus metrics",
+        response: {
+          200: {
+            description: "Prometheus text format",
+            content: { "text/plain": { schema: { type: "string" } } },
+          },
+          401: S.errorRef,
+          403: S.errorRef,
+          429: S.errorRef,
+        },
+      },
     },
     async (_request, reply) =>
       reply.type(monitoring.registry.contentType).send(await monitoring.registry.metrics()),
@@ -335,7 +347,12 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
         security: [{ apiKey: [] }, { bearer: [] }],
         params: S.actionParams,
         body: { type: "object", additionalProperties: true },
-        response: { 200: { type: "object", properties: { result: {} } }, ...S.authErrors, ...S.notFound },
+        response: {
+          200: { type: "object", properties: { result: {} } },
+          ...S.authErrors,
+          ...S.bodyErrors,
+          ...S.notFound,
+        },
       },
     },
     async (request, reply) => {
@@ -397,7 +414,13 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
         summary: "Nearest points to a vector, or to a text (embedded by the server)",
         security: [{ apiKey: [] }, { bearer: [] }],
         body: S.vectorSearchBody,
-        response: { 200: S.vectorSearchResponse, ...S.authErrors, ...S.notFound, 503: S.errorRef },
+        response: {
+          200: S.vectorSearchResponse,
+          ...S.authErrors,
+          ...S.bodyErrors,
+          ...S.notFound,
+          503: S.errorRef,
+        },
       },
     },
     async (request) => {
@@ -434,6 +457,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
             properties: { collection: { type: "string" }, upserted: { type: "integer" } },
           },
           ...S.authErrors,
+          ...S.bodyErrors,
         },
       },
     },
@@ -487,7 +511,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
         summary: "Start a migration into a collection as a background job",
         security: [{ apiKey: [] }, { bearer: [] }],
         body: S.importBody,
-        response: { 202: S.anyObject, ...S.authErrors },
+        response: { 202: S.anyObject, ...S.authErrors, ...S.bodyErrors },
       },
     },
     async (request, reply) => {

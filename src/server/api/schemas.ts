@@ -29,6 +29,8 @@ const errorRef = { $ref: "ApiError#" } as const;
 /** Error responses every authenticated route can give. */
 export const authErrors = { 400: errorRef, 401: errorRef, 403: errorRef, 429: errorRef } as const;
 export const notFound = { 404: errorRef } as const;
+/** Routes with a request body can also answer 413 (over `server.bodyLimitBytes`) and 415. */
+export const bodyErrors = { 413: errorRef, 415: errorRef } as const;
 
 const anyObject = { type: "object", additionalProperties: true } as const;
 

@@ -1,3 +1,5 @@
+import { mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { IndexState } from "../../pipeline/index-state.js";
 import type { Filter, ScoredPoint, VectorStore } from "../../store/index.js";
 import { BaseManager } from "../base.js";
@@ -19,6 +21,18 @@ export class StorageManager extends BaseManager {
         scope: "read",
         input: { type: "object", properties: {}, additionalProperties: false },
         run: async () => this.collections(),
+      },
+      backup: {
+        description:
+          "Export a collection to a portable file under <dataDir>/backups (restorable with `planvec store import`)",
+        scope: "admin",
+        input: {
+          type: "object",
+          properties: { collection: { type: "string", pattern: "^[A-Za-z0-9_.-]{1,255}$" } },
+          required: ["collection"],
+          additionalProperties: false,
+        },
+        run: async (input: { collection: string }) => this.backup(input.collection),
       },
     };
   }
@@ -60,6 +74,22 @@ export class StorageManager extends BaseManager {
         points: await this.tracked("count", () => this.store.count(name)),
       })),
     );
+  }
+
+  /** Write a portable export of `collection` to `<dataDir>/backups/<collection>-<time>.jsonl.gz` (portable format). */
+  async backup(collection: string): Promise<{ file: string; points: number }> {
+    const { exportCollectionToFile } = await import("../../store/index.js");
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    const file = join(
+      this.context?.config.dataDir ?? ".planvec",
+      "backups",
+      `${collection}-${stamp}.jsonl.gz`,
+    );
+    await mkdir(dirname(file), { recursive: true });
+    const { points } = await this.tracked("export", () =>
+      exportCollectionToFile(this.store, collection, file),
+    );
+    return { file, points };
   }
 
   search(

@@ -67,4 +67,39 @@ describe("rate limits, revocation, shutdown", () => {
     expect(new Set(states)).toEqual(new Set(["stopped"]));
     await expect(fetch(`${t.server.url}/healthz`)).rejects.toThrow();
   });
+
+  it("readyz turns 503 when a manager is down; the backup action writes a restorable export", async () => {
+    const t = await startTestServer();
+    try {
+      await t.request("POST", "/api/v1/vectors/upsert", {
+        key: t.keys.write,
+        body: { collection: "b", points: [{ id: 7, vector: [1, 2] }] },
+      });
+      const backup = await t.request("POST", "/api/v1/managers/storage/actions/backup", {
+        key: t.keys.admin,
+        body: { collection: "b" },
+      });
+      expect(backup.status).toBe(200);
+      const { file, points } = (backup.body as { result: { file: string; points: number } }).result;
+      expect(points).toBe(1);
+      const { readFileSync } = await import("node:fs");
+      const { gunzipSync } = await import("node:zlib");
+      expect(file).toMatch(/b-.*\.jsonl\.gz$/);
+      expect(gunzipSync(readFileSync(file)).toString("utf8")).toContain('"id":7');
+      expect(
+        (
+          await t.request("POST", "/api/v1/managers/storage/actions/backup", {
+            key: t.keys.write,
+            body: { collection: "b" },
+          })
+        ).status,
+      ).toBe(403);
+      await t.server.coordinator.get("search").stop();
+      const ready = await t.request("GET", "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ status: "down", managers: { search: { state: "stopped" } } });
+    } finally {
+      await t.server.close();
+    }
+  });
 });

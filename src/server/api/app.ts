@@ -126,7 +126,10 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
       ? {}
       : {
           uiHooks: {
-            onRequest: (request, reply, done) => void authorize(request, reply, "read").then(() => done()),
+            // Async hook: returning after authorize() has replied 401/403 ends the request there.
+            onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+              if (!(await authorize(request, reply, "read"))) return reply;
+            },
           },
         }),
   });
@@ -290,7 +293,11 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
     async (_request, reply) =>
       reply.type(monitoring.registry.contentType).send(await monitoring.registry.metrics()),
   );
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    "/openapi.json",
+    { config: config.server.docsPublic ? {} : { scope: "read" }, schema: { hide: true } },
+    async () => app.swagger(),
+  );
 
   // --- managers -------------------------------------------------------------------------
   const read = { scope: "read" as const };

@@ -102,4 +102,18 @@ describe("rate limits, revocation, shutdown", () => {
       await t.server.close();
     }
   });
+
+  it("docs and the OpenAPI document can require a key; metrics can be opened", async () => {
+    const t = await startTestServer({ "server.docsPublic": false, "server.metricsPublic": true });
+    try {
+      expect((await t.request("GET", "/openapi.json")).status).toBe(401);
+      expect((await t.request("GET", "/docs/")).status).toBe(401);
+      // The UI's static files (Swagger UI's own JS and CSS from the npm package) stay public.
+      expect((await t.request("GET", "/openapi.json", { key: t.keys.read })).status).toBe(200);
+      expect((await t.request("GET", "/docs/", { key: t.keys.read })).status).toBe(200);
+      expect((await t.request("GET", "/metrics")).status).toBe(200);
+    } finally {
+      await t.server.close();
+    }
+  });
 });

@@ -46,6 +46,9 @@ describe("plans over a real index", () => {
     expect(result.status).toBe(200);
     const hits = (result.body as { hits: { payload: { title?: string } }[] }).hits;
     expect(hits[0]?.payload.title).toMatch(/Redis/);
+    const metrics = (await t.request("GET", "/metrics", { key: t.keys.read })).text;
+    expect(metrics).toMatch(/planvec_embedding_seconds_count [1-9]/);
+    expect(metrics).toMatch(/planvec_embedding_cache_hit_ratio\{level="l1"\} [0-9.]+/);
   });
 
   it("finds the near-duplicate API-keys task across the two plans", async () => {

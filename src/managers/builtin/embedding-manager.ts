@@ -42,7 +42,16 @@ export class EmbeddingManager extends BaseManager {
     if (this.given) this.embedder = this.given;
     else if (context.config.embedding.enabled) {
       const { createEmbedder } = await import("../../embedding/embedder.js");
-      this.embedder = await createEmbedder();
+      const { config, logger } = context;
+      // The service's config wins over the embedder's own defaults for what it owns:
+      // batch size (BATCH_SIZE) and the Redis URL (REDIS_URL / redis.url); the rest
+      // (model dir, variant, threads, cache on/off) the embedder reads from `embedding:` itself.
+      const cacheOff = (config.embedding as { cache?: unknown }).cache === false;
+      this.embedder = await createEmbedder({
+        batchSize: config.embedding.batchSize,
+        onWarning: (message) => logger.warn({ manager: "embedding" }, message),
+        ...(config.redis.url && !cacheOff ? { cache: { redisUrl: config.redis.url } } : {}),
+      });
     }
     const local = this.embedder as Partial<LocalEmbedder> | undefined;
     if (local?.cacheStats) {

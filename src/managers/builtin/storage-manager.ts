@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { IndexState } from "../../pipeline/index-state.js";
 import type { Filter, ScoredPoint, VectorStore } from "../../store/index.js";
 import { BaseManager } from "../base.js";
@@ -53,8 +53,38 @@ export class StorageManager extends BaseManager {
       this.opened = { ...this.given, close: async () => {} };
       return;
     }
-    const { openWorkspace } = await import("../../pipeline/workspace.js");
-    this.opened = await openWorkspace({ store: context.config.store.spec, embedder: false });
+    // Same layout as openWorkspace (index state beside an embedded store, else ./.planvec),
+    // but the Qdrant connection comes from the service config (file < env < flags), not env alone.
+    const { openStore, parseStoreSpec } = await import("../../store/index.js");
+    const { IndexState } = await import("../../pipeline/index-state.js");
+    const { spec } = context.config.store;
+    const parsed = parseStoreSpec(spec);
+    const { qdrant } = context.config;
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      ...(qdrant.url ? { QDRANT_URL: qdrant.url } : {}),
+      ...(qdrant.host ? { QDRANT_HOST: qdrant.host } : {}),
+      ...(qdrant.port !== undefined ? { QDRANT_PORT: String(qdrant.port) } : {}),
+      ...(qdrant.apiKey ? { QDRANT_API_KEY: qdrant.apiKey } : {}),
+    };
+    const store = await openStore(spec, { env });
+    try {
+      const state = IndexState.open(
+        resolve(parsed.kind === "embedded" ? parsed.path : ".planvec"),
+        store.location,
+      );
+      this.opened = {
+        store,
+        state,
+        close: async () => {
+          state.close();
+          await store.close();
+        },
+      };
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
   }
 
   protected override async onStop(): Promise<void> {

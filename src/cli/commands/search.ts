@@ -72,7 +72,8 @@ export function registerSearchCommand(program: Command): void {
         const status = hit.status ? (hit.status === "done" ? "[x] " : "[ ] ") : "";
         const id = hit.id ? `${hit.id} ` : "";
         process.stdout.write(`${hit.file}:${hit.line}: ${status}${id}${hit.title}\n`);
-        const where = hit.section.length > 0 ? hit.section.join(" › ") : "";
+        // The innermost two headings say where; the full path is in --json.
+        const where = (hit.section.length > 2 ? ["…", ...hit.section.slice(-2)] : hit.section).join(" › ");
         process.stdout.write(
           `    ${hit.collection}${where ? ` · ${where}` : ""} · score ${hit.score.toFixed(4)}\n`,
         );

@@ -9,5 +9,5 @@ export {
   type ProgressCheck,
   tally,
 } from "./progress.js";
-export { type ParsedPlanFile, parsePlanFile } from "./read-plan.js";
+export { type ParsedPlanFile, parsePlanFile, readPlanBytes } from "./read-plan.js";
 export type * from "./types.js";

@@ -7,15 +7,18 @@ export interface ParsedPlanFile extends ParsedPlan {
   file: string;
 }
 
-/** Read a plan file as bytes and parse it. An unreadable file is an InputError naming it. */
-export async function parsePlanFile(file: string, options: ParseOptions = {}): Promise<ParsedPlanFile> {
-  let bytes: Uint8Array;
+/** A plan file's bytes. An unreadable file is an InputError naming it. */
+export async function readPlanBytes(file: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (error) {
     throw new InputError("read plan", "unreadable_file", `cannot read ${file}: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  return { file, ...parsePlan(bytes, options) };
+}
+
+/** Read a plan file as bytes and parse it. */
+export async function parsePlanFile(file: string, options: ParseOptions = {}): Promise<ParsedPlanFile> {
+  return { file, ...parsePlan(await readPlanBytes(file), options) };
 }

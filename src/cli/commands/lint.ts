@@ -1,8 +1,7 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { InputError } from "../../core/errors.js";
 import { displayPath, expandPaths } from "../../core/files.js";
 import { type LintFinding, lintPlan } from "../../markdown/lint.js";
+import { readPlanBytes } from "../../markdown/read-plan.js";
 import { ExitCode } from "../exit-codes.js";
 import { printJson } from "../format.js";
 import { type PlanCommandOptions, resolveParseOptions, withPlanOptions } from "../plan-options.js";
@@ -25,14 +24,7 @@ export function registerLintCommand(program: Command): void {
     const options = resolveParseOptions(flags);
     const results: { file: string; findings: LintFinding[] }[] = [];
     for (const file of await expandPaths(paths)) {
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(file);
-      } catch (error) {
-        throw new InputError("lint", "unreadable_file", `cannot read ${file}: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
+      const bytes = await readPlanBytes(file);
       results.push({ file: displayPath(file), findings: lintPlan(bytes, options) });
     }
     if (flags.json) printJson(results);

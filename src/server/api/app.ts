@@ -59,6 +59,9 @@ function sendError(
     .send({ error: { code, message, requestId: reply.request.id, ...(details ? { details } : {}) } });
 }
 
+/** Invalid keys one client IP may present per minute before it gets 429. */
+export const FAILED_AUTH_LIMIT = 30;
+
 const STATUS_BY_CODE: Record<string, number> = {
   unknown_manager: 404,
   not_found: 404,
@@ -136,7 +139,32 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
 
   // Authentication first (onRequest), so the rate limit below can key on the caller.
   const touched = new Map<string, number>();
+  // Failed key checks per client IP: past FAILED_AUTH_LIMIT in a minute, the IP gets 429 until
+  // the minute ends, so nobody can try keys at request rate (the per-key limit cannot apply yet).
+  const failures = new Map<string, { count: number; resetAt: number }>();
+  function tooManyFailures(request: FastifyRequest, reply: FastifyReply): boolean {
+    const entry = failures.get(request.ip);
+    if (!entry || entry.resetAt <= Date.now() || entry.count < FAILED_AUTH_LIMIT) return false;
+    reply.header("retry-after", String(Math.ceil((entry.resetAt - Date.now()) / 1000)));
+    sendError(
+      reply,
+      429,
+      "rate_limited",
+      "too many requests with an invalid API key from this address; retry later",
+    );
+    return true;
+  }
+  function recordFailure(request: FastifyRequest): void {
+    const now = Date.now();
+    const entry = failures.get(request.ip);
+    if (!entry || entry.resetAt <= now) {
+      if (failures.size > 10_000) failures.clear();
+      failures.set(request.ip, { count: 1, resetAt: now + 60_000 });
+    } else entry.count++;
+  }
+
   async function authorize(request: FastifyRequest, reply: FastifyReply, scope: Scope): Promise<boolean> {
+    if (tooManyFailures(request, reply)) return false;
     const presented = presentedKey(request);
     if (presented === undefined) {
       reply.header("www-authenticate", 'Bearer realm="planvec"');
@@ -152,6 +180,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
     const key = security.keys.verify(presented);
     if (!key) {
       reply.header("www-authenticate", 'Bearer realm="planvec", error="invalid_token"');
+      recordFailure(request);
       sendError(reply, 401, "unauthorized", "invalid or revoked API key");
       return false;
     }

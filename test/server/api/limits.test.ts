@@ -116,4 +116,22 @@ describe("rate limits, revocation, shutdown", () => {
       await t.server.close();
     }
   });
+
+  it("an address presenting invalid keys is slowed down with 429 after FAILED_AUTH_LIMIT tries", async () => {
+    const { FAILED_AUTH_LIMIT } = await import("../../../src/server/api/app.js");
+    const t = await startTestServer();
+    try {
+      const bad = "pvk_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+      for (let i = 0; i < FAILED_AUTH_LIMIT; i++)
+        expect((await t.request("GET", "/api/v1/plans", { key: bad })).status).toBe(401);
+      const limited = await t.request("GET", "/api/v1/plans", { key: bad });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+      // Even a valid key from that address waits: the address is what is throttled.
+      expect((await t.request("GET", "/api/v1/plans", { key: t.keys.read })).status).toBe(429);
+      expect((await t.request("GET", "/healthz")).status).toBe(200);
+    } finally {
+      await t.server.close();
+    }
+  });
 });

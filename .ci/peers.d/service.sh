@@ -41,12 +41,12 @@ done
 curl -sf -H "x-api-key: $admin" -H 'content-type: application/json' \
   -d '{"collection":"roadmap_tasks","points":[{"id":1,"vector":[0.1,0.2,0.3]}]}' "$url/api/v1/vectors/upsert" >/dev/null
 
-st="$venv/bin/schemathesis"
+st="$venv/bin/schemathesis" # run inside $work: it writes a .schemathesis/ example database there
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 echo "service: schemathesis (admin key) against $url/openapi.json"
 # Actions (reindex could be sent any path) and imports (server-side files) are left to the read-key run, where they answer 403.
-"$st" run "$url/openapi.json" --url "$url" -H "x-api-key: $admin" -c "$checks" -n 25 \
-  --exclude-path-regex '/actions/|/import' --generation-deterministic
+(cd "$work" && "$st" run "$url/openapi.json" --url "$url" -H "x-api-key: $admin" -c "$checks" -n 25 \
+  --exclude-path-regex '/actions/|/import' --generation-deterministic)
 echo "service: schemathesis (read key) against every operation"
-"$st" run "$url/openapi.json" --url "$url" -H "x-api-key: $read" -c "$checks" -n 10 --generation-deterministic
+(cd "$work" && "$st" run "$url/openapi.json" --url "$url" -H "x-api-key: $read" -c "$checks" -n 10 --generation-deterministic)
 echo "service: OK"

@@ -5,7 +5,8 @@ import { type IndexProgress, type IndexSummary, indexSources } from "../pipeline
 import { openWorkspace, type Workspace } from "../pipeline/workspace.js";
 import { printJson } from "./format.js";
 
-interface IndexFlags {
+/** Flags of `planvec index`, as commander parses them. */
+export interface IndexFlags {
   store?: string;
   json?: boolean;
   watch?: boolean;

@@ -1,15 +1,7 @@
 import type { Command } from "commander";
 import { printJson } from "../format.js";
+import type { IndexFlags } from "../index-runner.js";
 import { withStoreOption } from "../store-option.js";
-
-interface IndexFlags {
-  store?: string;
-  json?: boolean;
-  watch?: boolean;
-  force?: boolean;
-  fences?: "strict" | "lenient";
-  debounce?: string;
-}
 
 /** `planvec index [PATH...]` and `planvec status`. */
 export function registerIndexCommands(program: Command): void {

@@ -107,22 +107,26 @@ describe.sequential("planvec index / search / status / dupes / progress", { time
 
   it("converges after being killed mid-run", { timeout: 180_000 }, async () => {
     const store = `embedded:${join(dir, "killed")}`;
-    for (const delay of [1500, 2500]) {
+    // A cache of its own, so the killed runs really embed (and are killed while writing).
+    const killedEnv = { ...env, PLANVEC_CACHE_DIR: join(dir, "cache-killed") };
+    for (const delay of [3000, 6000]) {
       const child = spawn(
         process.execPath,
         ["--import", tsxLoader, cliEntry, "index", "plans", "--store", store, "--json"],
         {
           cwd: dir,
-          env: { ...process.env, ...env },
+          env: { ...process.env, ...killedEnv },
           stdio: "ignore",
         },
       );
+      // Listen before waiting: on a warm cache the run may finish before the kill.
+      const closed = new Promise((resolve) => child.on("close", resolve));
       await new Promise((resolve) => setTimeout(resolve, delay));
       child.kill("SIGKILL");
-      await new Promise((resolve) => child.on("close", resolve));
+      await closed;
     }
     const finished = JSON.parse(
-      (await runCli(["index", "plans", "--store", store, "--json"], { cwd: dir, env })).stdout,
+      (await runCli(["index", "plans", "--store", store, "--json"], { cwd: dir, env: killedEnv })).stdout,
     );
     const reference = JSON.parse((await runCli(["index", "plans", "--json"], { cwd: dir, env })).stdout);
     expect(finished.collections).toEqual(reference.collections);

@@ -65,7 +65,7 @@ function* chunks(
     let end = boundaryAfter(lines, start, budget);
     let tokens = md.parse(lines.slice(start, end).join("\n"), env);
     // Grow the chunk (doubling, so the total work stays linear) while it ends inside an open block.
-    while (end < lines.length && endsInsideOpenBlock(tokens, end - start)) {
+    while (end < lines.length && endsInsideOpenBlock(tokens)) {
       budget *= 2;
       end = boundaryAfter(lines, start, budget);
       tokens = md.parse(lines.slice(start, end).join("\n"), env);
@@ -86,10 +86,32 @@ function boundaryAfter(lines: string[], start: number, budget: number): number {
   return lines.length;
 }
 
-function endsInsideOpenBlock(tokens: Token[], lineCount: number): boolean {
+function endsInsideOpenBlock(tokens: Token[]): boolean {
   const last = tokens.at(-1);
   if (last?.level !== 0) return false;
   if (last.type === "fence") return (last.meta as FenceMeta | null)?.closerLine == null;
-  if (last.type === "html_block") return (last.map?.[1] ?? 0) >= lineCount;
+  if (last.type === "html_block") return !htmlBlockClosed(last.content);
   return false;
+}
+
+/**
+ * HTML blocks of CommonMark types 1-5 (`<script>`, `<!--`, `<?`, `<!X`, `<![CDATA[`) run until
+ * their end marker, across blank lines; types 6 and 7 end at a blank line, which every cut has
+ * just before it.
+ */
+const HTML_BLOCK_ENDS: [RegExp, RegExp][] = [
+  [/^<(?:script|pre|style|textarea)(?:\s|>|$)/i, /<\/(?:script|pre|style|textarea)>/i],
+  [/^<!--/, /-->/],
+  [/^<\?/, /\?>/],
+  [/^<![A-Za-z]/, />/],
+  [/^<!\[CDATA\[/, /\]\]>/],
+];
+
+function htmlBlockClosed(content: string): boolean {
+  const text = content.trimStart();
+  for (const [start, end] of HTML_BLOCK_ENDS) {
+    const opened = start.exec(text);
+    if (opened) return end.test(text.slice(opened[0].length));
+  }
+  return true;
 }

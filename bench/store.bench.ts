@@ -140,6 +140,7 @@ async function serve(dir: string, queriesFile: string): Promise<void> {
     fp99: fi.p99,
     frecall: recall(fi.results, truthFiltered),
     rss: process.memoryUsage().rss,
+    heapUsed: process.memoryUsage().heapUsed,
   };
   await store.close();
   process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -214,7 +215,10 @@ async function run(n: number, queryCount: number): Promise<void> {
     console.log(
       `                  10% filter p50 ${f(s.fp50)} ms  p99 ${f(s.fp99)} ms  recall@10 ${s.frecall.toFixed(4)}`,
     );
-    console.log(`RSS serving (fresh process after reopen + queries): ${mb(s.rss)}   disk: ${mb(disk)}`);
+    console.log(
+      `RSS serving (fresh process after reopen + queries): ${mb(s.rss)} (JS heap ${mb(s.heapUsed)}; ` +
+        `the rest: vector slab in wasm memory, HNSW graph, SQLite, code)   disk: ${mb(disk)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,13 +4,14 @@
  * everything here is rebuilt from it on open.
  */
 import type { Distance, Payload, PointId } from "../contract.js";
-import type { HnswIndex } from "./hnsw.js";
+import type { HnswGraph } from "./graph.js";
 import { PayloadIndex, type SlotSpace } from "./payload-index.js";
+import { VectorSlab } from "./slab.js";
 
 export class CollectionState implements SlotSpace {
   /** One past the highest slot in use. */
   capacity = 0;
-  slab: Float32Array;
+  readonly slab: VectorSlab;
   alive: Uint8Array;
   /** Sequence number of each slot's last vector change. */
   seqOf: Float64Array;
@@ -20,7 +21,7 @@ export class CollectionState implements SlotSpace {
   readonly payloads = new PayloadIndex();
 
   /** Current HNSW index, the file it came from and the write sequence it reflects. */
-  hnsw: HnswIndex | null = null;
+  hnsw: HnswGraph | null = null;
   hnswFile: string | null = null;
   hnswSeq = -1;
   /** Labels present (not deleted) in the HNSW index. */
@@ -46,7 +47,7 @@ export class CollectionState implements SlotSpace {
     public metadata: Payload | undefined,
     public seq: number,
   ) {
-    this.slab = new Float32Array(0);
+    this.slab = new VectorSlab(dims);
     this.alive = new Uint8Array(0);
     this.seqOf = new Float64Array(0);
     this.inIndex = new Uint8Array(0);
@@ -61,13 +62,15 @@ export class CollectionState implements SlotSpace {
     return this.ids[slot] as PointId;
   }
 
-  /** Grow typed arrays to hold `slot` (geometric growth keeps appends amortised O(1)). */
-  ensureSlot(slot: number): void {
+  /**
+   * Grow the arrays to hold `slot` (geometric growth keeps appends amortised O(1)); `exact`
+   * sizes them to `slot + 1` when the final count is known (loading), which spares the slab
+   * up to half its size in unused rows.
+   */
+  ensureSlot(slot: number, exact = false): void {
+    this.slab.ensureRows(slot + 1, exact);
     if (slot < this.alive.length) return;
-    const size = Math.max(slot + 1, this.alive.length * 2, 1024);
-    const slab = new Float32Array(size * this.dims);
-    slab.set(this.slab);
-    this.slab = slab;
+    const size = exact ? slot + 1 : Math.max(slot + 1, this.alive.length * 2, 1024);
     this.alive = grow(this.alive, size);
     this.inIndex = grow(this.inIndex, size);
     this.servable = grow(this.servable, size);
@@ -87,7 +90,7 @@ export class CollectionState implements SlotSpace {
     this.ids[slot] = id;
     this.slotById.set(id, slot);
     if (vector) {
-      this.slab.set(vector, slot * this.dims);
+      this.slab.set(slot, vector);
       this.seqOf[slot] = seq;
       if (this.servable[slot]) {
         this.servable[slot] = 0;

@@ -1,6 +1,6 @@
 /**
- * HNSW indexes (hnswlib-node) for the embedded store: built off the main thread and
- * persisted to disk.
+ * HNSW index builds (hnswlib-node) for the embedded store: off the main thread, persisted to
+ * disk in hnswlib's format; graph.ts reads the graph back for serving.
  *
  * Building is the slow part (≈1,000-2,000 points/s on one core for 384-d, M=16), so it runs
  * in a worker thread; the main thread keeps answering queries with exact scans meanwhile.
@@ -12,48 +12,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import type { Distance } from "../contract.js";
 
-/** The subset of hnswlib-node's HierarchicalNSW we use. */
-export interface HnswIndex {
-  readIndex(filename: string, allowReplaceDeleted?: boolean): Promise<boolean>;
-  searchKnn(
-    query: number[],
-    k: number,
-    filter?: (label: number) => boolean,
-  ): { distances: number[]; neighbors: number[] };
-  getIdsList(): number[];
-  getCurrentCount(): number;
-  setEf(ef: number): void;
-  initIndex(maxElements: number, m?: number, efConstruction?: number, randomSeed?: number): void;
-}
-
 const require = createRequire(import.meta.url);
-
-/** hnswlib space for a distance: Cosine vectors are stored unit-normalised, so inner product. */
-export function spaceFor(distance: Distance): "ip" | "l2" {
-  return distance === "Euclid" ? "l2" : "ip";
-}
-
-/** Load a persisted index file. */
-export async function loadIndex(file: string, distance: Distance, dims: number): Promise<HnswIndex> {
-  const { HierarchicalNSW } = require("hnswlib-node") as {
-    HierarchicalNSW: new (space: string, dims: number) => HnswIndex;
-  };
-  const index = new HierarchicalNSW(spaceFor(distance), dims);
-  await index.readIndex(file);
-  return index;
-}
-
-/**
- * Free an index's native memory now rather than whenever the GC collects the wrapper:
- * re-initialising it to one element makes hnswlib drop its buffers (≈170 MB at 100k × 384-d).
- */
-export function releaseIndex(index: HnswIndex): void {
-  try {
-    index.initIndex(1);
-  } catch {
-    // Already released or never initialised: nothing to free.
-  }
-}
 
 export interface BuildJob {
   distance: Distance;
@@ -81,7 +40,7 @@ parentPort.once("message", async (job) => {
   try {
     const space = job.distance === "Euclid" ? "l2" : "ip";
     const index = new HierarchicalNSW(space, job.dims);
-    const capacity = Math.max(16, Math.ceil(job.maxElements * 1.1) + job.labels.length);
+    const capacity = Math.max(16, Math.ceil(job.maxElements * 1.1));
     if (job.base) {
       await index.readIndex(job.base);
       index.resizeIndex(Math.max(capacity, index.getCurrentCount() + job.labels.length));

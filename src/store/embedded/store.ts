@@ -53,8 +53,9 @@ import {
   pointsTable,
   vectorToBlob,
 } from "./db.js";
-import { buildInWorker, type HnswIndex, loadIndex, releaseIndex } from "./hnsw.js";
-import { dotRow, l2sqRow, prepareVector, TopK } from "./vectors.js";
+import { HnswGraph } from "./graph.js";
+import { buildInWorker } from "./hnsw.js";
+import { prepareVector, TopK } from "./vectors.js";
 
 /** Tunables, with the figures that chose the defaults. */
 export interface EmbeddedStoreOptions extends OpenStoreOptions {
@@ -73,7 +74,7 @@ export interface EmbeddedStoreOptions extends OpenStoreOptions {
 
 const DEFAULTS = {
   hnswThreshold: 10_000,
-  exactFilterLimit: 3_000,
+  exactFilterLimit: 20_000,
   hnswM: 16,
   hnswEfConstruction: 100,
   hnswEf: 128,
@@ -158,10 +159,14 @@ export class EmbeddedStore implements VectorStore {
   private async loadCollection(row: CollectionRow): Promise<CollectionState> {
     const metadata = row.metadata ? (JSON.parse(row.metadata) as Payload) : undefined;
     const c = new CollectionState(row.id, row.name, row.dims, row.distance, metadata, row.seq);
+    const maxSlot = this.db
+      .prepare(`SELECT max(slot) FROM ${pointsTable(row.id)}`)
+      .raw(true)
+      .get() as [number | null];
+    if (maxSlot[0] !== null) c.ensureSlot(maxSlot[0], true);
     const stmt = this.db
       .prepare(`SELECT slot, pid, seq, vector, payload FROM ${pointsTable(row.id)}`)
       .raw(true);
-    const bytes = () => new Uint8Array(c.slab.buffer);
     for (const r of stmt.iterate() as Iterable<[number, string, number, Buffer, string]>) {
       const [slot, pid, seq, blob, payload] = r;
       c.ensureSlot(slot);
@@ -172,7 +177,7 @@ export class EmbeddedStore implements VectorStore {
           `collection ${row.name}: point ${pid} has a vector of ${blob.byteLength} bytes`,
         );
       }
-      bytes().set(blob, slot * c.dims * 4);
+      c.slab.setBytes(slot, blob);
       c.put(slot, decodePid(pid), null, JSON.parse(payload) as Payload, seq);
       c.seqOf[slot] = seq;
       c.tail.add(slot);
@@ -183,8 +188,8 @@ export class EmbeddedStore implements VectorStore {
       | undefined;
     if (idx && existsSync(join(this.indexDir, idx.file))) {
       try {
-        const hnsw = await loadIndex(join(this.indexDir, idx.file), c.distance, c.dims);
-        this.installIndex(c, hnsw, idx.file, idx.seq, hnsw.getIdsList());
+        const hnsw = HnswGraph.read(join(this.indexDir, idx.file));
+        this.installIndex(c, hnsw, idx.file, idx.seq, hnsw.labels());
       } catch {
         // Unreadable index file: serve exactly and rebuild below.
         this.db.prepare("DELETE FROM indexes WHERE cid = ?").run(row.id);
@@ -196,7 +201,7 @@ export class EmbeddedStore implements VectorStore {
 
   private installIndex(
     c: CollectionState,
-    hnsw: HnswIndex,
+    hnsw: HnswGraph,
     file: string,
     seq: number,
     labels: Iterable<number>,
@@ -210,13 +215,10 @@ export class EmbeddedStore implements VectorStore {
         c.inIndexCount++;
       }
     }
-    const old = c.hnsw;
     c.hnsw = hnsw;
     c.hnswFile = file;
     c.hnswSeq = seq;
-    hnsw.setEf(this.opts.hnswEf);
     c.recomputeCoverage();
-    if (old && old !== hnsw) releaseIndex(old);
   }
 
   // ------------------------------------------------------------------ background indexing
@@ -258,8 +260,9 @@ export class EmbeddedStore implements VectorStore {
         } else if (incremental && c.inIndex[s] === 1) deletes.push(s);
       }
       const vectors = new Float32Array(addSlots.length * c.dims);
+      const rows = c.slab.rows;
       addSlots.forEach((s, i) => {
-        vectors.set(c.slab.subarray(s * c.dims, (s + 1) * c.dims), i * c.dims);
+        vectors.set(rows.subarray(s * c.dims, (s + 1) * c.dims), i * c.dims);
       });
       const file = `${pointsTable(c.cid)}-${seq}-${Date.now()}.hnsw`;
       const job = buildInWorker({
@@ -287,9 +290,8 @@ export class EmbeddedStore implements VectorStore {
         rmSync(join(this.indexDir, file), { force: true });
         return;
       }
-      const hnsw = await loadIndex(join(this.indexDir, file), c.distance, c.dims);
+      const hnsw = HnswGraph.read(join(this.indexDir, file));
       if (c.disposed || this.closed) {
-        releaseIndex(hnsw);
         rmSync(join(this.indexDir, file), { force: true });
         return;
       }
@@ -360,7 +362,6 @@ export class EmbeddedStore implements VectorStore {
     if (c.buildTimer) clearTimeout(c.buildTimer);
     c.buildTimer = null;
     if (c.cancelBuild) void c.cancelBuild();
-    if (c.hnsw) releaseIndex(c.hnsw);
     c.hnsw = null;
   }
 
@@ -449,7 +450,7 @@ export class EmbeddedStore implements VectorStore {
       const p = c.payloads.payloads[slot] ?? {};
       out.payload = withPayload === true ? structuredClone(p) : pick(p, withPayload);
     }
-    if (withVector) out.vector = Array.from(c.slab.subarray(slot * c.dims, (slot + 1) * c.dims));
+    if (withVector) out.vector = Array.from(c.slab.get(slot));
     return out;
   }
 
@@ -824,16 +825,15 @@ export class EmbeddedStore implements VectorStore {
     mask: Uint8Array | null,
     options: SearchOptions,
   ): Array<{ slot: number; score: number }> {
-    const score = (slot: number) =>
-      c.distance === "Euclid" ? -l2sqRow(c.slab, slot, q, c.dims) : dotRow(c.slab, slot, q, c.dims);
+    const metric = c.distance === "Euclid" ? "l2sq" : "dot";
     const top = new TopK(k);
-    const exactOver = (accept: (slot: number) => boolean) => {
-      for (let s = 0; s < c.capacity; s++) if (c.alive[s] === 1 && accept(s)) top.push(s, score(s));
-      return top.sorted();
-    };
     const hnsw = c.hnsw;
-    if (!hnsw || options.exact || c.servableCount === 0)
-      return exactOver(mask ? (s) => mask[s] === 1 : () => true);
+    c.slab.setQuery(q);
+    const exact = () => {
+      c.slab.scanInto(top, metric, c.capacity, c.alive, mask);
+      return this.rescored(c, q, top);
+    };
+    if (!hnsw || options.exact || c.servableCount === 0) return exact();
     // How many indexed points pass the filter decides the plan.
     let matching = c.servableCount;
     if (mask) {
@@ -841,20 +841,26 @@ export class EmbeddedStore implements VectorStore {
       const servable = c.servable;
       for (let s = 0; s < c.capacity; s++) matching += (mask[s] as number) & (servable[s] as number);
     }
-    if (matching <= this.opts.exactFilterLimit || matching <= k) {
-      return exactOver(mask ? (s) => mask[s] === 1 : () => true);
-    }
-    const servable = c.servable;
-    const needFilter = mask !== null || c.staleLabels > 0;
-    const accept = mask
-      ? (l: number) => mask[l] === 1 && servable[l] === 1
-      : (l: number) => servable[l] === 1;
-    hnsw.setEf(Math.max(options.hnswEf ?? this.opts.hnswEf, k));
-    const result = hnsw.searchKnn(Array.from(q), k, needFilter ? accept : undefined);
-    if (result.neighbors.length < k) return exactOver(mask ? (s) => mask[s] === 1 : () => true);
-    for (const slot of result.neighbors) top.push(slot, score(slot));
-    for (const slot of c.tail) if (!mask || mask[slot] === 1) top.push(slot, score(slot));
-    return top.sorted();
+    if (matching <= this.opts.exactFilterLimit || matching <= k) return exact();
+    const ef = options.hnswEf ?? this.opts.hnswEf;
+    const found = hnsw.search(c.slab, metric, k, ef, c.servable, mask);
+    if (found.length < k) return exact();
+    for (const h of found) top.push(h.slot, h.score);
+    const tail = mask ? [...c.tail].filter((slot) => mask[slot] === 1) : c.tail;
+    c.slab.scoreListInto(top, metric, tail);
+    return this.rescored(c, q, top);
+  }
+
+  /**
+   * The kernels score in float32; the k results are rescored in double precision so a point's
+   * score does not depend on which plan found it (exact scan, HNSW, tail).
+   */
+  private rescored(c: CollectionState, q: Float32Array, top: TopK): Array<{ slot: number; score: number }> {
+    const metric = c.distance === "Euclid" ? "l2sq" : "dot";
+    return top
+      .sorted()
+      .map(({ slot }) => ({ slot, score: c.slab.score(slot, q, metric) }))
+      .sort((a, b) => b.score - a.score || a.slot - b.slot);
   }
 
   async *exportPoints(

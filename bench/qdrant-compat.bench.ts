@@ -5,7 +5,8 @@
  *
  * The server runs in its own process (the real CLI), so the load generator does not share its
  * event loop. Environment: BENCH_POINTS (10000), BENCH_DIMS (384), BENCH_SECONDS (15),
- * BENCH_CONNECTIONS (100), BENCH_HNSW_THRESHOLD (the store's default).
+ * BENCH_CONNECTIONS (100), BENCH_HNSW_THRESHOLD (the store's default), BENCH_SERVER_NODE_ARGS
+ * (extra node flags for the server process, e.g. --cpu-prof).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -19,6 +20,8 @@ const POINTS = Number(process.env.BENCH_POINTS ?? 10_000);
 const DIMS = Number(process.env.BENCH_DIMS ?? 384);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+/** Extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const entry = fileURLToPath(new URL("../src/cli/run.ts", import.meta.url));
 
 /** Deterministic clustered vectors: 50 centres plus noise, like embeddings of related documents. */
@@ -42,7 +45,7 @@ function startServer(dataDir: string): Promise<{ child: ChildProcess; url: strin
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", entry, "serve-qdrant", "--port", "0", "--data", dataDir],
+      [...SERVER_NODE_ARGS, "--import", "tsx", entry, "serve-qdrant", "--port", "0", "--data", dataDir],
       {
         stdio: ["ignore", "pipe", "inherit"],
       },

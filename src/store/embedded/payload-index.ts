@@ -119,11 +119,18 @@ export interface SlotSpace {
   idOf(slot: number): PointId;
 }
 
+/** The live slots a filter matches: bitmap (by slot), count, and the slots in order. */
+export interface FilterMatch {
+  mask: Uint8Array;
+  count: number;
+  slots: Int32Array;
+}
+
 export class PayloadIndex {
   /** Parsed payload per slot (undefined for free slots). */
   readonly payloads: Array<Payload | undefined> = [];
   private readonly columns = new Map<string, PathColumn>();
-  private readonly cache = new Map<string, { version: number; mask: Uint8Array; count: number }>();
+  private readonly cache = new Map<string, { version: number } & FilterMatch>();
   /** Bumped on every write; cached masks of an older version are stale. */
   version = 0;
 
@@ -147,10 +154,10 @@ export class PayloadIndex {
   }
 
   /**
-   * Bitmap of live slots matching a validated filter, and how many there are. The last few
-   * results are cached until the next write (repeated filters, e.g. paging, cost nothing).
+   * Live slots matching a validated filter, as a bitmap and a list. The last few results are
+   * cached until the next write (repeated filters, e.g. paging or a dashboard's, cost nothing).
    */
-  evaluate(filter: Filter, space: SlotSpace): { mask: Uint8Array; count: number } {
+  evaluate(filter: Filter, space: SlotSpace): FilterMatch {
     const key = JSON.stringify(filter);
     const hit = this.cache.get(key);
     if (hit && hit.version === this.version && hit.mask.length >= space.capacity) return hit;
@@ -162,8 +169,10 @@ export class PayloadIndex {
       mask[i] = b;
       count += b;
     }
+    const slots = new Int32Array(count);
+    for (let i = 0, n = 0; n < count; i++) if (mask[i] === 1) slots[n++] = i;
     if (this.cache.size >= 16) this.cache.delete(this.cache.keys().next().value as string);
-    const entry = { version: this.version, mask, count };
+    const entry = { version: this.version, mask, count, slots };
     this.cache.set(key, entry);
     return entry;
   }

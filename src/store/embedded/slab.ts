@@ -75,7 +75,10 @@ export class VectorSlab {
   private memory: WasmMemory | null = null;
   private kernels: Kernels | null = null;
   private buffer: ArrayBuffer;
-  private floats: Float32Array;
+  private floats!: Float32Array;
+  /** Views of the scratch area, re-made when the memory grows (its buffer changes then). */
+  private slotsView!: Int32Array;
+  private scoresView!: Float32Array;
   private readonly queryOffset = 0;
   private readonly slotsOffset: number;
   private readonly scoresOffset: number;
@@ -105,7 +108,13 @@ export class VectorSlab {
       }
     }
     this.buffer = this.memory ? this.memory.buffer : new ArrayBuffer(this.slabOffset);
+    this.remakeViews();
+  }
+
+  private remakeViews(): void {
     this.floats = new Float32Array(this.buffer);
+    this.slotsView = new Int32Array(this.buffer, this.slotsOffset, CHUNK);
+    this.scoresView = new Float32Array(this.buffer, this.scoresOffset, CHUNK);
   }
 
   /** True when scans run in the WebAssembly kernels. */
@@ -130,7 +139,7 @@ export class VectorSlab {
         try {
           if (pages > have) this.memory.grow(pages - have);
           this.buffer = this.memory.buffer;
-          this.floats = new Float32Array(this.buffer);
+          this.remakeViews();
           this.rowCapacity = rows;
           return;
         } catch {
@@ -143,7 +152,7 @@ export class VectorSlab {
     const next = new ArrayBuffer(bytes);
     new Uint8Array(next).set(new Uint8Array(this.buffer, 0, Math.min(this.buffer.byteLength, bytes)));
     this.buffer = next;
-    this.floats = new Float32Array(next);
+    this.remakeViews();
     this.rowCapacity = rows;
   }
 
@@ -171,7 +180,7 @@ export class VectorSlab {
 
   /** The slot list the next scoreSlots() reads (CHUNK entries; a view into the slab's memory). */
   get slots(): Int32Array {
-    return new Int32Array(this.buffer, this.slotsOffset, CHUNK);
+    return this.slotsView;
   }
 
   /** Load the query the next scoreSlots() calls score against. */
@@ -181,10 +190,11 @@ export class VectorSlab {
 
   /**
    * Score the first n rows listed in `slots` against the loaded query, float32, higher =
-   * closer (squared distances negated). The result is a view, overwritten by the next call.
+   * closer (squared distances negated), in the first n entries of the returned view, which
+   * the next call overwrites.
    */
   scoreSlots(n: number, metric: Metric): Float32Array {
-    const scores = new Float32Array(this.buffer, this.scoresOffset, n);
+    const scores = this.scoresView;
     if (this.kernels) {
       this.kernels.score_slots(
         this.slabOffset,
@@ -197,7 +207,7 @@ export class VectorSlab {
       );
     } else {
       const view = this.rows;
-      const slots = new Int32Array(this.buffer, this.slotsOffset, n);
+      const slots = this.slotsView;
       const q = new Float32Array(this.buffer, this.queryOffset, this.dims);
       for (let i = 0; i < n; i++) {
         const s = slots[i] as number;

@@ -55,6 +55,7 @@ import {
 } from "./db.js";
 import { HnswGraph } from "./graph.js";
 import { buildInWorker } from "./hnsw.js";
+import type { FilterMatch } from "./payload-index.js";
 import { prepareVector, TopK } from "./vectors.js";
 
 /** Tunables, with the figures that chose the defaults. */
@@ -77,7 +78,7 @@ const DEFAULTS = {
   exactFilterLimit: 20_000,
   hnswM: 16,
   hnswEfConstruction: 100,
-  hnswEf: 128,
+  hnswEf: 64,
   buildDelayMs: 300,
 };
 
@@ -425,11 +426,7 @@ export class EmbeddedStore implements VectorStore {
     return slots;
   }
 
-  private evaluate(
-    c: CollectionState,
-    filter: Filter,
-    operation: string,
-  ): { mask: Uint8Array; count: number } {
+  private evaluate(c: CollectionState, filter: Filter, operation: string): FilterMatch {
     try {
       validateFilter(filter);
     } catch (error) {
@@ -803,7 +800,7 @@ export class EmbeddedStore implements VectorStore {
     }
     const k = limit + offset;
     const filtered = options.filter ? this.evaluate(c, options.filter, op) : null;
-    const hits = this.nearest(c, q, k, filtered?.mask ?? null, options);
+    const hits = this.nearest(c, q, k, filtered, options);
     const threshold = options.scoreThreshold;
     const out: ScoredPoint[] = [];
     for (const h of hits.slice(offset)) {
@@ -817,12 +814,12 @@ export class EmbeddedStore implements VectorStore {
     return out;
   }
 
-  /** Best `k` slots for `q` among live slots (and `mask` when given), score higher = closer. */
+  /** Best `k` slots for `q` among live slots (those `filtered` lists when given), higher = closer. */
   private nearest(
     c: CollectionState,
     q: Float32Array,
     k: number,
-    mask: Uint8Array | null,
+    filtered: FilterMatch | null,
     options: SearchOptions,
   ): Array<{ slot: number; score: number }> {
     const metric = c.distance === "Euclid" ? "l2sq" : "dot";
@@ -830,18 +827,15 @@ export class EmbeddedStore implements VectorStore {
     const hnsw = c.hnsw;
     c.slab.setQuery(q);
     const exact = () => {
-      c.slab.scanInto(top, metric, c.capacity, c.alive, mask);
+      if (filtered) c.slab.scoreListInto(top, metric, filtered.slots);
+      else c.slab.scanInto(top, metric, c.capacity, c.alive, null);
       return this.rescored(c, q, top);
     };
     if (!hnsw || options.exact || c.servableCount === 0) return exact();
-    // How many indexed points pass the filter decides the plan.
-    let matching = c.servableCount;
-    if (mask) {
-      matching = 0;
-      const servable = c.servable;
-      for (let s = 0; s < c.capacity; s++) matching += (mask[s] as number) & (servable[s] as number);
-    }
-    if (matching <= this.opts.exactFilterLimit || matching <= k) return exact();
+    // Few matching points: scoring them all (SIMD, ≈0.12 µs each) beats a filtered traversal.
+    const matching = filtered ? filtered.count : c.liveCount;
+    if ((filtered && matching <= this.opts.exactFilterLimit) || matching <= k) return exact();
+    const mask = filtered?.mask ?? null;
     const ef = options.hnswEf ?? this.opts.hnswEf;
     const found = hnsw.search(c.slab, metric, k, ef, c.servable, mask);
     if (found.length < k) return exact();

@@ -11,6 +11,7 @@ import type { ModelVariant } from "./model-files.js";
  * ```yaml
  * embedding:
  *   modelDir: ./models/all-MiniLM-L6-v2   # any sentence-transformers / transformers.js ONNX dir
+ *   model: Xenova/multilingual-e5-small   # or a hub id (downloaded once; modelDir wins)
  *   variant: int8                         # or fp32
  *   threads: 2
  *   batchSize: 32
@@ -22,6 +23,7 @@ import type { ModelVariant } from "./model-files.js";
  */
 export interface EmbeddingConfig {
   modelDir?: string;
+  model?: string;
   variant?: ModelVariant;
   threads?: number;
   batchSize?: number;
@@ -71,6 +73,8 @@ export function loadEmbeddingConfig(env: NodeJS.ProcessEnv = process.env): Embed
   };
   const modelDir = text("modelDir");
   if (modelDir) config.modelDir = modelDir;
+  const model = text("model");
+  if (model) config.model = model;
   const variant = text("variant");
   if (variant !== undefined) {
     if (variant !== "int8" && variant !== "fp32") fail(file, "variant", "int8 or fp32");

@@ -18,6 +18,7 @@ import { RedisCache } from "./cache/redis.js";
 import type { CacheLevel } from "./cache/types.js";
 import { type EmbeddingConfig, loadEmbeddingConfig } from "./config.js";
 import { EmbeddingError } from "./errors.js";
+import { fetchHubModel } from "./hub.js";
 import { defaultModelDir, type ModelSpec, type ModelVariant, resolveModel } from "./model-files.js";
 import { OnnxEmbedder } from "./onnx-embedder.js";
 
@@ -54,6 +55,12 @@ export interface EmbeddingCacheOptions {
 export interface EmbedderOptions {
   /** Model directory (sentence-transformers or transformers.js layout). Default: `PLANVEC_MODEL_DIR`, config `embedding.modelDir`, else the shipped `models/all-MiniLM-L6-v2`. */
   modelDir?: string;
+  /**
+   * Hub model id (`owner/name`, optionally `@revision`) instead of a directory: downloaded once
+   * into `<cache dir>/models/` from `HF_ENDPOINT` (default huggingface.co), then used offline.
+   * Default: `PLANVEC_MODEL`, config `embedding.model`. A model directory always wins.
+   */
+  model?: string;
   /** `int8` (23 MB file) or `fp32` (90 MB). Default: `PLANVEC_MODEL_VARIANT`, config, else `int8`. */
   variant?: ModelVariant;
   /** onnxruntime intra-op threads. Default: `PLANVEC_EMBED_THREADS`, config, else all cores (max 4). */
@@ -110,23 +117,45 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, config: Em
 }
 
 /**
+ * The model to run: a directory (option, `PLANVEC_MODEL_DIR`, config `modelDir`), else a hub
+ * id (option, `PLANVEC_MODEL`, config `model`) fetched into the cache, else the shipped model.
+ */
+async function locateModel(
+  options: EmbedderOptions,
+  env: NodeJS.ProcessEnv,
+  config: EmbeddingConfig,
+  variant: ModelVariant,
+  warn: (message: string) => void,
+): Promise<ModelSpec> {
+  if (options.modelDir) return resolveModel(resolve(options.modelDir), variant);
+  if (!options.model && env.PLANVEC_MODEL_DIR) return resolveModel(defaultModelDir(env), variant);
+  const hubId = options.model ?? env.PLANVEC_MODEL ?? (config.modelDir ? undefined : config.model);
+  if (!hubId) return resolveModel(config.modelDir ? resolve(config.modelDir) : defaultModelDir(env), variant);
+  const [id = "", revision] = hubId.split("@");
+  const dir = await fetchHubModel(id, {
+    variant,
+    cacheDir: defaultCacheDir(env, config),
+    ...(env.HF_ENDPOINT ? { endpoint: env.HF_ENDPOINT } : {}),
+    ...(revision ? { revision } : {}),
+    ...(env.HF_TOKEN ? { token: env.HF_TOKEN } : {}),
+    offline: env.HF_HUB_OFFLINE === "1" || env.HF_HUB_OFFLINE === "true",
+    onProgress: warn,
+  });
+  return resolveModel(dir, variant, revision ? `${id}@${revision}` : id);
+}
+
+/**
  * Build the local ONNX embedder with its cache. Precedence for each setting: the option, then
  * the environment (`PLANVEC_MODEL_DIR`, `PLANVEC_MODEL_VARIANT`, `PLANVEC_EMBED_THREADS`,
  * `REDIS_URL`, `PLANVEC_CACHE_DIR`), then the `embedding:` section of the config file
- * (`CONFIG_PATH` or ./planvec.yaml), then the defaults. Nothing is ever downloaded.
+ * (`CONFIG_PATH` or ./planvec.yaml), then the defaults. Nothing is downloaded unless a hub
+ * model id is configured (`model`, `PLANVEC_MODEL`, `embedding.model`).
  */
 export async function createEmbedder(options: EmbedderOptions = {}): Promise<LocalEmbedder> {
   const env = options.env ?? process.env;
   const config = loadEmbeddingConfig(env);
   const warn =
     options.onWarning ?? ((message: string) => process.stderr.write(`planvec: warning: ${message}\n`));
-  const modelDir = options.modelDir
-    ? resolve(options.modelDir)
-    : env.PLANVEC_MODEL_DIR
-      ? defaultModelDir(env)
-      : config.modelDir
-        ? resolve(config.modelDir)
-        : defaultModelDir(env);
   const variant =
     options.variant ??
     (env.PLANVEC_MODEL_VARIANT
@@ -138,7 +167,7 @@ export async function createEmbedder(options: EmbedderOptions = {}): Promise<Loc
     (env.PLANVEC_EMBED_THREADS
       ? parseThreads(env.PLANVEC_EMBED_THREADS, "PLANVEC_EMBED_THREADS")
       : config.threads);
-  const spec = resolveModel(modelDir, variant);
+  const spec = await locateModel(options, env, config, variant, warn);
   const onnx = await OnnxEmbedder.load(spec, {
     ...(threads === undefined ? {} : { threads }),
     batchSize: options.batchSize ?? config.batchSize ?? 32,

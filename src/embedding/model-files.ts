@@ -57,7 +57,7 @@ export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
  * ONNX file names per variant. The transformers.js layout (`onnx/model*.onnx`) comes first so
  * any model directory prepared for transformers.js works; a bare `model.onnx` is accepted too.
  */
-const ONNX_CANDIDATES: Record<ModelVariant, string[]> = {
+export const ONNX_CANDIDATES: Record<ModelVariant, string[]> = {
   int8: ["onnx/model_quantized.onnx", "onnx/model_int8.onnx", "model_quantized.onnx"],
   fp32: ["onnx/model.onnx", "model.onnx"],
 };
@@ -71,10 +71,10 @@ function readJson(path: string, what: string): Record<string, unknown> {
 }
 
 /**
- * Read a model directory (sentence-transformers or transformers.js layout) and describe it.
- * Fails with `model_not_found` naming the missing file and how to point planvec elsewhere.
+ * Read a model directory (sentence-transformers or transformers.js layout) and describe it;
+ * `name` (default: the directory's name) goes into the model id. Fails with `model_not_found` naming the missing file and how to point planvec elsewhere.
  */
-export function resolveModel(dir: string, variant: ModelVariant = "int8"): ModelSpec {
+export function resolveModel(dir: string, variant: ModelVariant = "int8", name?: string): ModelSpec {
   const absolute = resolve(dir);
   if (!existsSync(absolute)) {
     throw new EmbeddingError(
@@ -115,9 +115,9 @@ export function resolveModel(dir: string, variant: ModelVariant = "int8"): Model
   // 512 positions BERT has: parity with Python needs the same cut.
   const maxTokens = Number.isInteger(stMax) && stMax > 0 ? Math.min(stMax, positions) : positions;
   const tokenizerConfigPath = join(absolute, "tokenizer_config.json");
-  const name = absolute.split(/[\\/]/).filter(Boolean).pop() ?? "model";
+  const label = name ?? absolute.split(/[\\/]/).filter(Boolean).pop() ?? "model";
   return {
-    modelId: `${name}/${variant}`,
+    modelId: `${label}/${variant}`,
     dir: absolute,
     variant,
     onnxPath: join(absolute, onnxName),

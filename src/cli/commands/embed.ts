@@ -9,6 +9,7 @@ interface EmbedFlags {
   json?: boolean;
   cache: boolean;
   modelDir?: string;
+  model?: string;
   variant?: "int8" | "fp32";
   threads?: string;
 }
@@ -20,6 +21,11 @@ export function withModelOptions(command: Command): Command {
       "--model-dir <dir>",
       "model directory (default: PLANVEC_MODEL_DIR or the shipped all-MiniLM-L6-v2)",
     )
+    .option(
+      "--model <id>",
+      "hub model id[@revision], e.g. Xenova/multilingual-e5-small: downloaded once from HF_ENDPOINT " +
+        "(default huggingface.co) into the cache, offline afterwards (default: PLANVEC_MODEL)",
+    )
     .addOption(
       new Option("--variant <variant>", "ONNX graph to run (default int8)").choices(["int8", "fp32"]),
     )
@@ -30,6 +36,7 @@ export function withModelOptions(command: Command): Command {
 export function embedderOptionsFromFlags(flags: Omit<EmbedFlags, "json" | "cache">): EmbedderOptions {
   const options: EmbedderOptions = {};
   if (flags.modelDir) options.modelDir = flags.modelDir;
+  if (flags.model) options.model = flags.model;
   if (flags.variant) options.variant = flags.variant;
   if (flags.threads !== undefined) {
     const threads = Number(flags.threads);
@@ -49,7 +56,7 @@ export function embedderOptionsFromFlags(flags: Omit<EmbedFlags, "json" | "cache
 export function asUsageError(error: unknown): unknown {
   if (
     error instanceof EmbeddingError &&
-    ["empty_text", "invalid_input", "model_not_found"].includes(error.code)
+    ["empty_text", "invalid_input", "model_not_found", "hub_unreachable", "hub_denied"].includes(error.code)
   ) {
     return new UsageError(error.operation, error.code, error.message, { cause: error });
   }

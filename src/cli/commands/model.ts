@@ -8,6 +8,7 @@ import { asUsageError, embedderOptionsFromFlags, withModelOptions } from "./embe
 interface ModelInfoFlags {
   json?: boolean;
   modelDir?: string;
+  model?: string;
   variant?: "int8" | "fp32";
   threads?: string;
 }

@@ -44,6 +44,54 @@ describe("keyword index", () => {
     expect(toFtsQuery("de la")).toBe('"de" OR "la"');
     expect(toFtsQuery('1.2.3 "NEAR(x)" -y')).toBe('"1" OR "2" OR "3" OR "NEAR" OR "x" OR "y"');
     expect(toFtsQuery("  ...  ")).toBeNull();
+    // Repeated words once; words the index finds in most records dropped, unless alone.
+    expect(toFtsQuery("1.1.1.2 plan")).toBe('"1" OR "2" OR "plan"*');
+    const common = (word: string) => ["plan", "md"].includes(word.toLowerCase());
+    expect(toFtsQuery("plan-dev-v12.md", common)).toBe('"dev" OR "v12"*');
+    expect(toFtsQuery("PLAN md", common)).toBe('"PLAN" OR "md"');
+  });
+
+  it("leaves out words found in more than a quarter of the records, and still finds the rest", async () => {
+    const many = IndexState.open(join(dir, "common"), "embedded:common");
+    const record = (key: string, title: string, status: string) => ({
+      key,
+      file: "x.md",
+      collection: "roadmap_tasks" as const,
+      pointId: key,
+      textHash: key,
+      payloadHash: key,
+      title,
+      section: "Phase 1",
+      text: title,
+      payload: { file: "x.md", line: 1, title, section: ["Phase 1"], kind: "plan" as const, status },
+    });
+    try {
+      many.commitFile(
+        { file: "x.md", kind: "plan", size: 1, mtimeMs: 1, hash: "h" },
+        [
+          record("c1", "Rédiger la documentation commune", "pending"),
+          record("c2", "Publier la documentation commune", "done"),
+          record("c3", "Tester la documentation", "pending"),
+          record("c4", "Migrer le cache Redis", "pending"),
+        ],
+        [],
+      );
+      // "documentation" is in 3 of 4 records: ranked on "redis" alone, which only c4 has.
+      const hits = many.keywordSearch({
+        query: "documentation redis",
+        collections: ["roadmap_tasks"],
+        limit: 5,
+      });
+      expect(hits.map((h) => h.row.key)).toEqual(["c4"]);
+      // Alone, a common word still searches.
+      expect(
+        many
+          .keywordSearch({ query: "documentation", collections: ["roadmap_tasks"], limit: 5 })
+          .map((h) => h.row.key),
+      ).toHaveLength(3);
+    } finally {
+      many.close();
+    }
   });
 
   it("folds case and accents, and filters by status", () => {

@@ -8,12 +8,11 @@ import { IndexState, toFtsQuery } from "../../src/pipeline/index-state.js";
 let dir: string;
 let state: IndexState;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "planvec-state-"));
-  state = IndexState.open(dir, "embedded:test");
-  const record = (key: string, title: string, status: string) => ({
+/** A task record of `file` whose embedded text is its title. */
+function record(key: string, title: string, status: string, file = "plan.md") {
+  return {
     key,
-    file: "plan.md",
+    file,
     collection: "roadmap_tasks" as const,
     pointId: key,
     textHash: key,
@@ -21,8 +20,13 @@ beforeAll(async () => {
     title,
     section: "Phase 1",
     text: title,
-    payload: { file: "plan.md", line: 1, title, section: ["Phase 1"], kind: "plan" as const, status },
-  });
+    payload: { file, line: 1, title, section: ["Phase 1"], kind: "plan" as const, status },
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "planvec-state-"));
+  state = IndexState.open(dir, "embedded:test");
   state.commitFile(
     { file: "plan.md", kind: "plan", size: 1, mtimeMs: 1, hash: "h" },
     [
@@ -53,26 +57,14 @@ describe("keyword index", () => {
 
   it("leaves out words found in more than a quarter of the records, and still finds the rest", async () => {
     const many = IndexState.open(join(dir, "common"), "embedded:common");
-    const record = (key: string, title: string, status: string) => ({
-      key,
-      file: "x.md",
-      collection: "roadmap_tasks" as const,
-      pointId: key,
-      textHash: key,
-      payloadHash: key,
-      title,
-      section: "Phase 1",
-      text: title,
-      payload: { file: "x.md", line: 1, title, section: ["Phase 1"], kind: "plan" as const, status },
-    });
     try {
       many.commitFile(
         { file: "x.md", kind: "plan", size: 1, mtimeMs: 1, hash: "h" },
         [
-          record("c1", "Rédiger la documentation commune", "pending"),
-          record("c2", "Publier la documentation commune", "done"),
-          record("c3", "Tester la documentation", "pending"),
-          record("c4", "Migrer le cache Redis", "pending"),
+          record("c1", "Rédiger la documentation commune", "pending", "x.md"),
+          record("c2", "Publier la documentation commune", "done", "x.md"),
+          record("c3", "Tester la documentation", "pending", "x.md"),
+          record("c4", "Migrer le cache Redis", "pending", "x.md"),
         ],
         [],
       );

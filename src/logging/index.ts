@@ -1,3 +1,4 @@
+export { currentRequestId, runInRequest } from "./context.js";
 export {
   createLogger,
   formatLines,

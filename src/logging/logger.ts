@@ -6,6 +6,7 @@
  */
 import { Writable } from "node:stream";
 import pino, { type Logger } from "pino";
+import { currentRequestId } from "./context.js";
 
 export type { Logger } from "pino";
 
@@ -127,6 +128,13 @@ export function createLogger(options: LoggerOptions = {}): PlanvecLogger {
       base: { pid: process.pid },
       redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" },
       serializers: { err: pino.stdSerializers.err },
+      // Lines written while serving a request carry its id, unless the logger already binds
+      // one (the gateway's per-request loggers do).
+      mixin: (_object, _level, logger) => {
+        const reqId = currentRequestId();
+        if (reqId === undefined || "reqId" in logger.bindings()) return {};
+        return { reqId };
+      },
     },
     sink,
   );

@@ -166,6 +166,35 @@ export class Coordinator {
     }
   }
 
+  /**
+   * Run a manager's named action on validated input, logging its start, end and duration
+   * (under the current request's id when a request asked for it).
+   */
+  async runAction(managerName: string, actionName: string, input: unknown): Promise<unknown> {
+    const action = this.get(managerName).actions?.[actionName];
+    if (!action) {
+      throw new CoordinatorError(
+        "run action",
+        "unknown_action",
+        `manager "${managerName}" has no action "${actionName}"`,
+      );
+    }
+    const { logger } = this.options;
+    const began = Date.now();
+    logger.info({ manager: managerName, action: actionName }, "manager action started");
+    try {
+      const result = await (action.run as (input: unknown) => Promise<unknown>)(input);
+      logger.info(
+        { manager: managerName, action: actionName, ms: Date.now() - began },
+        "manager action done",
+      );
+      return result;
+    } catch (error) {
+      logger.warn({ manager: managerName, action: actionName, err: error }, "manager action failed");
+      throw error;
+    }
+  }
+
   /** Stop started managers in reverse start order; errors are logged, never stop the others. */
   async stop(): Promise<void> {
     await this.stopStarted();

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../src/logging/index.js";
+import { createLogger, runInRequest } from "../../src/logging/index.js";
 
 function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
@@ -59,5 +59,29 @@ describe("createLogger", () => {
       expect(text).toContain("[redacted]");
       expect(text).toContain("connecting with");
     }
+  });
+
+  it("stamps lines written inside runInRequest with the request id, and only those", async () => {
+    const out = capture();
+    const { logger } = createLogger({ env: "production", destination: out.stream });
+    const child = logger.child({ manager: "storage" });
+    logger.info("before");
+    await runInRequest("req-7", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      child.info("inside, after an await");
+      logger.child({ reqId: "own" }).info("already bound");
+    });
+    logger.info("after");
+    const lines = out
+      .text()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.msg, l.reqId])).toEqual([
+      ["before", undefined],
+      ["inside, after an await", "req-7"],
+      ["already bound", "own"],
+      ["after", undefined],
+    ]);
   });
 });

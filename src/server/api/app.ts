@@ -10,6 +10,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import { Ajv } from "ajv";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { PlanvecError } from "../../core/errors.js";
+import { runInRequest } from "../../logging/context.js";
 import type { Logger } from "../../logging/logger.js";
 import { type ApiKeyInfo, scopeAllows } from "../../managers/api-keys.js";
 import type { ConfigManager } from "../../managers/builtin/config-manager.js";
@@ -135,6 +136,13 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
             },
           },
         }),
+  });
+
+  // Everything done for a request (managers, store, embedder) logs under its id, and the
+  // caller gets the id back to quote (it echoes a valid incoming x-request-id).
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.header("x-request-id", request.id);
+    runInRequest(request.id, done);
   });
 
   // Authentication first (onRequest), so the rate limit below can key on the caller.
@@ -424,7 +432,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
           `action ${manager.name}/${request.params.action}`,
           JSON.stringify(input),
         );
-      return { result: await (action.run as (input: unknown) => Promise<unknown>)(input) };
+      return { result: await coordinator.runAction(manager.name, request.params.action, input) };
     },
   );
 

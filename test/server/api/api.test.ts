@@ -258,4 +258,26 @@ describe("managers, config, keys", () => {
       true,
     );
   });
+
+  it("lines written by managers while serving a request carry that request's id", async () => {
+    const before = t.logText().length;
+    const response = await t.request("POST", "/api/v1/managers/storage/actions/collections", {
+      key: t.keys.read,
+      body: {},
+      headers: { "x-request-id": "trace-me-42" },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-request-id")).toBe("trace-me-42");
+    const lines = t
+      .logText()
+      .slice(before)
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { reqId?: string; msg: string; manager?: string; pid?: number });
+    const managerLines = lines.filter((l) => l.manager === "storage" && l.msg.startsWith("manager action"));
+    expect(managerLines.map((l) => l.msg)).toEqual(["manager action started", "manager action done"]);
+    for (const line of managerLines) expect(line.reqId).toBe("trace-me-42");
+    // Every line of this request names it, the gateway's own included.
+    for (const line of lines) expect(line.reqId).toBe("trace-me-42");
+  });
 });

@@ -108,6 +108,10 @@ describe("rate limits, revocation, shutdown", () => {
     try {
       expect((await t.request("GET", "/openapi.json")).status).toBe(401);
       expect((await t.request("GET", "/docs/")).status).toBe(401);
+      // The spec is closed on every route that serves it, not only /openapi.json.
+      expect((await t.request("GET", "/docs/json")).status).toBe(401);
+      expect((await t.request("GET", "/docs/yaml")).status).toBe(401);
+      expect((await t.request("GET", "/docs/json", { key: t.keys.read })).status).toBe(200);
       // The UI's static files (Swagger UI's own JS and CSS from the npm package) stay public.
       expect((await t.request("GET", "/openapi.json", { key: t.keys.read })).status).toBe(200);
       expect((await t.request("GET", "/docs/", { key: t.keys.read })).status).toBe(200);

@@ -151,6 +151,24 @@ describe("embedded store: storage", () => {
     expect(existsSync(join(dir, "store.db"))).toBe(true);
   });
 
+  it("refuses a value float32 cannot hold (it would be stored as Infinity) and writes nothing of the batch", async () => {
+    const store = await EmbeddedStore.open(await tempDir());
+    try {
+      await store.ensureCollection("c", { dims: 3, distance: "Dot" });
+      const upsert = store.upsert("c", [
+        { id: 1, vector: [1, 2, 3] },
+        { id: 2, vector: [1, 1e39, 3] },
+      ]);
+      await expect(upsert).rejects.toMatchObject({
+        code: "invalid_argument",
+        message: expect.stringMatching(/point 2: vector\[1\]/),
+      });
+      expect(await store.count("c")).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("refuses to be used after close", async () => {
     const store = await EmbeddedStore.open(await tempDir());
     await store.close();

@@ -56,7 +56,7 @@ import {
 import { HnswGraph } from "./graph.js";
 import { buildInWorker } from "./hnsw.js";
 import type { FilterMatch } from "./payload-index.js";
-import { prepareVector, TopK } from "./vectors.js";
+import { prepareFiniteVector, prepareVector, TopK } from "./vectors.js";
 
 /** Tunables, with the figures that chose the defaults. */
 export interface EmbeddedStoreOptions extends OpenStoreOptions {
@@ -83,8 +83,8 @@ const DEFAULTS = {
 };
 
 const NAME_RULE = /^[^/\\\0]{1,255}$/;
-/** Rows per multi-row INSERT (5 parameters each, far below SQLite's 32,766 limit). */
-const INSERT_ROWS = 100;
+/** Rows per multi-row INSERT (5 parameters each, 2,500 in all: below SQLite's 32,766 limit). */
+const INSERT_ROWS = 500;
 
 export class EmbeddedStore implements VectorStore {
   readonly kind = "embedded" as const;
@@ -580,9 +580,13 @@ export class EmbeddedStore implements VectorStore {
           `point ${id}: vector has ${v.length} dims, collection ${c.name} has ${c.dims}`,
         );
       }
-      for (let k = 0; k < v.length; k++) {
-        if (!Number.isFinite(v[k]))
-          throw new StoreError(op, "invalid_argument", `point ${id}: vector[${k}] is not a finite number`);
+      const vector = prepareFiniteVector(v, c.distance);
+      if (typeof vector === "number") {
+        throw new StoreError(
+          op,
+          "invalid_argument",
+          `point ${id}: vector[${vector}] is not a finite number (float32: NaN, ±Infinity and |x| > 3.4e38 are refused)`,
+        );
       }
       const payload = p.payload ?? {};
       if (typeof payload !== "object" || Array.isArray(payload)) {
@@ -590,7 +594,7 @@ export class EmbeddedStore implements VectorStore {
       }
       return {
         id,
-        vector: prepareVector(v, c.distance),
+        vector,
         payload: payload as Payload,
         json: JSON.stringify(payload),
       };

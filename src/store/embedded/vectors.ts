@@ -56,6 +56,26 @@ export function prepareVector(v: ArrayLike<number>, distance: Distance): Float32
 }
 
 /**
+ * `prepareVector` that also checks every element in the same pass: returns the index of the
+ * first element that is not a finite float32 (NaN, ±Infinity, or beyond float32's ±3.4e38,
+ * which would be stored as Infinity) instead of a vector.
+ */
+export function prepareFiniteVector(v: ArrayLike<number>, distance: Distance): Float32Array | number {
+  const out = Float32Array.from(v);
+  let n = 0;
+  for (let i = 0; i < out.length; i++) n += (out[i] as number) * (out[i] as number);
+  // float32 squares cannot overflow a double: a non-finite sum means a non-finite element.
+  if (!Number.isFinite(n)) {
+    for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) return i;
+  }
+  if (distance === "Cosine") {
+    const norm = Math.sqrt(n);
+    if (norm > 0) for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / norm;
+  }
+  return out;
+}
+
+/**
  * Keeps the best `k` (slot, score) pairs seen. "Better" is higher score, so Euclid callers
  * push negated distances. A binary min-heap on score: O(log k) per accepted candidate.
  */

@@ -7,7 +7,8 @@
  * - plain exact scan: p50/p99 top-10, unfiltered and with a filter keeping 10 %;
  * - background HNSW build time; then, in a fresh child process that only reopens the store
  *   (so the RSS is the store's, not the generator's): reopen time, p50/p99 and recall@10
- *   against the exact results, unfiltered and filtered, RSS, disk size.
+ *   against the exact results, unfiltered and filtered, RSS, disk size; then the same reopen
+ *   and queries in plain node on the compiled dist/ (built first), whose RSS is what users get.
  *
  * Usage: tsx bench/store.bench.ts [--sizes 10000,100000] [--queries 1000]
  */
@@ -184,6 +185,8 @@ async function run(n: number, queryCount: number): Promise<void> {
         truth: ex.results,
         truthFiltered: exf.results,
         count: queryCount,
+        dims: DIMS,
+        filter: FILTER,
       }),
     );
     const child = spawnSync(
@@ -193,6 +196,17 @@ async function run(n: number, queryCount: number): Promise<void> {
     );
     if (child.status !== 0) throw new Error(`serve child failed: ${child.stderr}`);
     const s = JSON.parse(child.stdout.trim().split("\n").pop() as string);
+    // The same reopen and queries with the compiled code users run (node on dist/, no tsx).
+    const prod = spawnSync(
+      process.execPath,
+      [fileURLToPath(new URL("./store-rss-child.mjs", import.meta.url)), dir, qfile],
+      {
+        encoding: "utf8",
+        maxBuffer: 1 << 24,
+      },
+    );
+    if (prod.status !== 0) throw new Error(`dist child failed: ${prod.stderr}`);
+    const p = JSON.parse(prod.stdout.trim().split("\n").pop() as string) as { rss: number; heapUsed: number };
     rmSync(qfile);
     const disk = Number(execFileSync("du", ["-sb", dir], { encoding: "utf8" }).split("\t")[0]);
 
@@ -216,8 +230,9 @@ async function run(n: number, queryCount: number): Promise<void> {
       `                  10% filter p50 ${f(s.fp50)} ms  p99 ${f(s.fp99)} ms  recall@10 ${s.frecall.toFixed(4)}`,
     );
     console.log(
-      `RSS serving (fresh process after reopen + queries): ${mb(s.rss)} (JS heap ${mb(s.heapUsed)}; ` +
-        `the rest: vector slab in wasm memory, HNSW graph, SQLite, code)   disk: ${mb(disk)}`,
+      `RSS serving (fresh process after reopen + queries): ${mb(p.rss)} running dist/ with node ` +
+        `(JS heap ${mb(p.heapUsed)}; the rest: vector slab in wasm memory, HNSW graph, SQLite, code); ` +
+        `${mb(s.rss)} from sources under tsx   disk: ${mb(disk)}`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -233,6 +248,18 @@ async function main(): Promise<void> {
   const sizes = arg("sizes", "10000,100000").split(",").map(Number);
   const queries = Number(arg("queries", "1000"));
   console.log(`planvec embedded store benchmark — ${new Date().toISOString()}, Node ${process.version}`);
+  // The RSS child runs the compiled code: build dist/ from the current sources first.
+  execFileSync(
+    process.execPath,
+    [
+      fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url)),
+      "-p",
+      "tsconfig.build.json",
+    ],
+    {
+      stdio: "inherit",
+    },
+  );
   for (const n of sizes) await run(n, queries);
 }
 

@@ -3,7 +3,9 @@
  * keys and scopes, per-key rate limits, JSON Schema validation, OpenAPI 3.1 at /openapi.json
  * and a UI at /docs (assets served from the npm package, no CDN), Prometheus metrics.
  */
+
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -91,7 +93,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
   const config = coordinator.get<ConfigManager>("config").loaded.config;
   const monitoring = coordinator.get<MonitoringManager>("monitoring");
   const security = coordinator.get<SecurityManager>("security");
-  const jobs = new JobRegistry();
+  const jobs = JobRegistry.open(join(config.dataDir, "jobs.db"));
 
   const app = Fastify({
     loggerInstance: options.logger,
@@ -585,6 +587,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
           state: report.ok ? "succeeded" : "failed",
           written: Number((report as unknown as { written?: number }).written ?? 0),
         });
+        // A failed migration's report (counts, error samples) stays readable on the job.
+        job.result = report;
         if (!report.ok)
           throw new PlanvecError(
             "import",

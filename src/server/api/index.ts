@@ -74,6 +74,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       closing ??= (async () => {
         await app.close();
         await jobs.drain(config.server.shutdownTimeoutMs);
+        jobs.close();
         await Promise.race([bus.drain(), new Promise((r) => setTimeout(r, 2000))]);
         await coordinator.stop();
         bus.close();

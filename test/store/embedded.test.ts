@@ -169,6 +169,28 @@ describe("embedded store: storage", () => {
     }
   });
 
+  it("keeps its own frozen copy of payloads: neither the caller's object nor a result can change it", async () => {
+    const store = await EmbeddedStore.open(await tempDir());
+    try {
+      await store.ensureCollection("c", { dims: 2, distance: "Dot" });
+      const payload = { tags: ["a"], meta: { n: 1 } };
+      await store.upsert("c", [{ id: 1, vector: [1, 0], payload }]);
+      payload.tags.push("changed by the caller");
+      payload.meta.n = 2;
+      const [got] = await store.get("c", [1]);
+      expect(got?.payload).toEqual({ tags: ["a"], meta: { n: 1 } });
+      // Results share the stored object (no copy per hit), so it is read-only.
+      expect(() => {
+        (got?.payload?.meta as { n: number }).n = 3;
+      }).toThrow(TypeError);
+      const [hit] = await store.search("c", [1, 0], { limit: 1 });
+      expect(hit?.payload).toEqual({ tags: ["a"], meta: { n: 1 } });
+      expect(await store.count("c", { must: [{ key: "meta.n", match: { value: 1 } }] })).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("refuses to be used after close", async () => {
     const store = await EmbeddedStore.open(await tempDir());
     await store.close();

@@ -119,6 +119,15 @@ export interface SlotSpace {
   idOf(slot: number): PointId;
 }
 
+/** Freeze an object and everything it holds (JSON data: objects and arrays). */
+export function freezeDeep<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) freezeDeep(child);
+  }
+  return value;
+}
+
 /** The live slots a filter matches: bitmap (by slot), count, and the slots in order. */
 export interface FilterMatch {
   mask: Uint8Array;
@@ -134,6 +143,10 @@ export class PayloadIndex {
   /** Bumped on every write; cached masks of an older version are stale. */
   version = 0;
 
+  /**
+   * Store a slot's payload. It must be the store's own object (no caller holds it): `shared()`
+   * freezes it on first read so readers can share it without copying.
+   */
   set(slot: number, payload: Payload | undefined): void {
     this.payloads[slot] = payload;
     for (const column of this.columns.values()) column.set(slot, payload);

@@ -163,6 +163,14 @@ describe("embedded store: storage", () => {
         code: "invalid_argument",
         message: expect.stringMatching(/point 2: vector\[1\]/),
       });
+      for (const bad of [
+        [1, null, 3],
+        [1, "2", 3],
+      ]) {
+        await expect(
+          store.upsert("c", [{ id: 3, vector: bad as unknown as number[] }]),
+        ).rejects.toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/vector\[1\]/) });
+      }
       expect(await store.count("c")).toBe(0);
     } finally {
       await store.close();

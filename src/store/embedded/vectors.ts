@@ -45,7 +45,8 @@ export function l2sqRow(slab: Float32Array, row: number, q: Float32Array, dims: 
 
 /** Copy `v` into a new Float32Array, unit-normalised when `distance` is Cosine (as Qdrant stores it). */
 export function prepareVector(v: ArrayLike<number>, distance: Distance): Float32Array {
-  const out = Float32Array.from(v);
+  // The constructor copies a typed array in one block; Float32Array.from walks an iterator.
+  const out = new Float32Array(v);
   if (distance === "Cosine") {
     let n = 0;
     for (let i = 0; i < out.length; i++) n += (out[i] as number) * (out[i] as number);
@@ -56,12 +57,17 @@ export function prepareVector(v: ArrayLike<number>, distance: Distance): Float32
 }
 
 /**
- * `prepareVector` that also checks every element in the same pass: returns the index of the
- * first element that is not a finite float32 (NaN, ±Infinity, or beyond float32's ±3.4e38,
- * which would be stored as Infinity) instead of a vector.
+ * `prepareVector` that also checks every element: returns the index of the first element that
+ * is not a number, or not a finite float32 (NaN, ±Infinity, or beyond float32's ±3.4e38, which
+ * would be stored as Infinity), instead of a vector.
  */
 export function prepareFiniteVector(v: ArrayLike<number>, distance: Distance): Float32Array | number {
-  const out = Float32Array.from(v);
+  // A plain array may hold anything (null, "1"), which float32 conversion would turn into numbers.
+  if (!ArrayBuffer.isView(v)) {
+    for (let i = 0; i < v.length; i++) if (typeof v[i] !== "number") return i;
+  }
+  // The constructor copies a typed array in one block; Float32Array.from walks an iterator.
+  const out = new Float32Array(v);
   let n = 0;
   for (let i = 0; i < out.length; i++) n += (out[i] as number) * (out[i] as number);
   // float32 squares cannot overflow a double: a non-finite sum means a non-finite element.

@@ -241,12 +241,13 @@ export class IndexState {
   private countRecords: { get(): unknown } | null = null;
 
   /**
-   * True when a word occurs in more than a quarter of the records. BM25 gives such a word
+   * A test for words found in more than a quarter of the records. BM25 gives such a word
    * little weight (idf ≤ ln 3, none past half the records), yet OR-ing it in makes SQLite score
    * most records: path segments ("plans", "md", "dev") and digits cost 25-35 ms per query on
    * the dev corpus. Leaving them out changed no recall or MRR figure of `npm run eval:search`.
+   * The record count is read once per query, not once per word.
    */
-  private inMostRecords(word: string): boolean {
+  private commonWordTest(): (word: string) => boolean {
     if (!this.vocab || !this.countRecords) {
       // A temp-schema vocabulary view works on a read-only index file too.
       this.db.exec(
@@ -255,15 +256,18 @@ export class IndexState {
       this.vocab = this.db.prepare("SELECT doc FROM temp.records_vocab WHERE term = ?").raw(true);
       this.countRecords = this.db.prepare("SELECT count(*) FROM records").raw(true);
     }
-    const folded = word.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
-    const doc = (this.vocab.get(folded) as [number] | undefined)?.[0] ?? 0;
+    const vocab = this.vocab;
     const total = (this.countRecords.get() as [number])[0];
-    return doc * 4 > total;
+    return (word) => {
+      const folded = word.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+      const doc = (vocab.get(folded) as [number] | undefined)?.[0] ?? 0;
+      return doc * 4 > total;
+    };
   }
 
   /** BM25 keyword search, accent- and case-folded, any query word may match. */
   keywordSearch(query: KeywordQuery): KeywordHit[] {
-    const match = toFtsQuery(query.query, (word) => this.inMostRecords(word));
+    const match = toFtsQuery(query.query, this.commonWordTest());
     if (!match || query.collections.length === 0) return [];
     const where: string[] = [
       "records_fts MATCH ?",

@@ -41,8 +41,18 @@ export class JobRegistry {
   private readonly running = new Set<Promise<unknown>>();
   private readonly lastWrite = new Map<string, number>();
 
+  private readonly upsertRow: Database.Statement | null;
+
   /** In memory only when `db` is null (tests, library use). */
-  private constructor(private readonly db: Database.Database | null) {}
+  private constructor(private readonly db: Database.Database | null) {
+    this.upsertRow =
+      db?.prepare(
+        `INSERT INTO jobs (id, kind, state, created_at, finished_at, progress, result, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET state = excluded.state, finished_at = excluded.finished_at,
+           progress = excluded.progress, result = excluded.result, error = excluded.error`,
+      ) ?? null;
+  }
 
   /**
    * Open the registry persisted in `file` (created if needed), or an in-memory one for null.
@@ -138,23 +148,16 @@ export class JobRegistry {
   private save(job: Job): void {
     if (!this.db?.open) return;
     this.lastWrite.set(job.id, Date.now());
-    this.db
-      .prepare(
-        `INSERT INTO jobs (id, kind, state, created_at, finished_at, progress, result, error)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET state = excluded.state, finished_at = excluded.finished_at,
-           progress = excluded.progress, result = excluded.result, error = excluded.error`,
-      )
-      .run(
-        job.id,
-        job.kind,
-        job.state,
-        job.createdAt,
-        job.finishedAt,
-        JSON.stringify(job.progress),
-        job.result === null || job.result === undefined ? null : JSON.stringify(job.result),
-        job.error,
-      );
+    this.upsertRow?.run(
+      job.id,
+      job.kind,
+      job.state,
+      job.createdAt,
+      job.finishedAt,
+      JSON.stringify(job.progress),
+      job.result === null || job.result === undefined ? null : JSON.stringify(job.result),
+      job.error,
+    );
   }
 }
 

@@ -6,7 +6,7 @@
 import type { Distance, Payload, PointId } from "../contract.js";
 import type { HnswGraph } from "./graph.js";
 import { PayloadIndex, type SlotSpace } from "./payload-index.js";
-import { VectorSlab } from "./slab.js";
+import { type Metric, VectorSlab } from "./slab.js";
 
 export class CollectionState implements SlotSpace {
   /** One past the highest slot in use. */
@@ -52,6 +52,11 @@ export class CollectionState implements SlotSpace {
     this.seqOf = new Float64Array(0);
     this.inIndex = new Uint8Array(0);
     this.servable = new Uint8Array(0);
+  }
+
+  /** How the slab scores this collection's vectors (Euclid as a squared distance). */
+  get metric(): Metric {
+    return this.distance === "Euclid" ? "l2sq" : "dot";
   }
 
   slotOf(id: PointId): number | undefined {

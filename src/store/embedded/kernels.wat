@@ -82,27 +82,6 @@
         (br $tail)))
     (local.get $s))
 
-  ;; Rows from..to-1 of the slab against the query; out[r - from] = score.
-  ;; metric 0 = dot product, 1 = squared Euclidean distance.
-  (func (export "score_range")
-    (param $slab i32) (param $q i32) (param $dims i32) (param $from i32) (param $to i32)
-    (param $out i32) (param $metric i32)
-    (local $r i32) (local $row i32) (local $rowBytes i32)
-    (local.set $rowBytes (i32.shl (local.get $dims) (i32.const 2)))
-    (local.set $r (local.get $from))
-    (local.set $row (i32.add (local.get $slab) (i32.mul (local.get $from) (local.get $rowBytes))))
-    (block $done
-      (loop $rows
-        (br_if $done (i32.ge_u (local.get $r) (local.get $to)))
-        (f32.store (local.get $out)
-          (if (result f32) (local.get $metric)
-            (then (call $l2sq (local.get $row) (local.get $q) (local.get $dims)))
-            (else (call $dot (local.get $row) (local.get $q) (local.get $dims)))))
-        (local.set $out (i32.add (local.get $out) (i32.const 4)))
-        (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rows))))
-
   ;; The n rows listed (i32) at slots against the query; out[i] = score of slots[i].
   (func (export "score_slots")
     (param $slab i32) (param $q i32) (param $dims i32) (param $slots i32) (param $n i32)

@@ -16,15 +16,6 @@ const PAGE = 65_536;
 const MAX_PAGES = 65_536;
 
 interface Kernels {
-  score_range(
-    slab: number,
-    q: number,
-    dims: number,
-    from: number,
-    to: number,
-    out: number,
-    metric: number,
-  ): void;
   score_slots(
     slab: number,
     q: number,
@@ -218,15 +209,12 @@ export class VectorSlab {
     return scores;
   }
 
-  /**
-   * Push into `top` every row r in [0, capacity) with `live[r]` (and `mask[r]` when given)
-   * at 1, scored against the loaded query.
-   */
-  scanInto(top: TopK, metric: Metric, capacity: number, live: Uint8Array, mask: Uint8Array | null): void {
+  /** Push into `top` every row r in [0, capacity) with `live[r]` at 1, scored against the loaded query. */
+  scanInto(top: TopK, metric: Metric, capacity: number, live: Uint8Array): void {
     const slots = this.slots;
     let n = 0;
     for (let s = 0; s < capacity; s++) {
-      if (live[s] !== 1 || (mask !== null && mask[s] !== 1)) continue;
+      if (live[s] !== 1) continue;
       slots[n++] = s;
       if (n === CHUNK) {
         this.offer(top, metric, n);

@@ -838,13 +838,13 @@ export class EmbeddedStore implements VectorStore {
     filtered: FilterMatch | null,
     options: SearchOptions,
   ): Array<{ slot: number; score: number }> {
-    const metric = c.distance === "Euclid" ? "l2sq" : "dot";
+    const metric = c.metric;
     const top = new TopK(k);
     const hnsw = c.hnsw;
     c.slab.setQuery(q);
     const exact = () => {
       if (filtered) c.slab.scoreListInto(top, metric, filtered.slots);
-      else c.slab.scanInto(top, metric, c.capacity, c.alive, null);
+      else c.slab.scanInto(top, metric, c.capacity, c.alive);
       return this.rescored(c, q, top);
     };
     if (!hnsw || options.exact || c.servableCount === 0) return exact();
@@ -866,10 +866,9 @@ export class EmbeddedStore implements VectorStore {
    * score does not depend on which plan found it (exact scan, HNSW, tail).
    */
   private rescored(c: CollectionState, q: Float32Array, top: TopK): Array<{ slot: number; score: number }> {
-    const metric = c.distance === "Euclid" ? "l2sq" : "dot";
     return top
       .sorted()
-      .map(({ slot }) => ({ slot, score: c.slab.score(slot, q, metric) }))
+      .map(({ slot }) => ({ slot, score: c.slab.score(slot, q, c.metric) }))
       .sort((a, b) => b.score - a.score || a.slot - b.slot);
   }
 

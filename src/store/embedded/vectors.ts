@@ -47,12 +47,7 @@ export function l2sqRow(slab: Float32Array, row: number, q: Float32Array, dims: 
 export function prepareVector(v: ArrayLike<number>, distance: Distance): Float32Array {
   // The constructor copies a typed array in one block; Float32Array.from walks an iterator.
   const out = new Float32Array(v);
-  if (distance === "Cosine") {
-    let n = 0;
-    for (let i = 0; i < out.length; i++) n += (out[i] as number) * (out[i] as number);
-    n = Math.sqrt(n);
-    if (n > 0) for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / n;
-  }
+  if (distance === "Cosine") scaleToUnit(out, sumOfSquares(out));
   return out;
 }
 
@@ -66,19 +61,24 @@ export function prepareFiniteVector(v: ArrayLike<number>, distance: Distance): F
   if (!ArrayBuffer.isView(v)) {
     for (let i = 0; i < v.length; i++) if (typeof v[i] !== "number") return i;
   }
-  // The constructor copies a typed array in one block; Float32Array.from walks an iterator.
   const out = new Float32Array(v);
-  let n = 0;
-  for (let i = 0; i < out.length; i++) n += (out[i] as number) * (out[i] as number);
+  const n = sumOfSquares(out);
   // float32 squares cannot overflow a double: a non-finite sum means a non-finite element.
-  if (!Number.isFinite(n)) {
-    for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) return i;
-  }
-  if (distance === "Cosine") {
-    const norm = Math.sqrt(n);
-    if (norm > 0) for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / norm;
-  }
+  if (!Number.isFinite(n)) return out.findIndex((x) => !Number.isFinite(x));
+  if (distance === "Cosine") scaleToUnit(out, n);
   return out;
+}
+
+function sumOfSquares(v: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) n += (v[i] as number) * (v[i] as number);
+  return n;
+}
+
+/** Divide `v` by its norm, given its sum of squares (a zero vector stays zero). */
+function scaleToUnit(v: Float32Array, sumSquares: number): void {
+  const norm = Math.sqrt(sumSquares);
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) / norm;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Embedding benchmark (issue 3): the dev corpus' task titles through planvec's local ONNX
- * embedder (int8 and fp32; 1 and 2 intra-op threads; 2 worker threads of 1 thread each;
- * batches of 1, 8, 32) and, in the same run, through Python sentence-transformers (PyTorch CPU)
+ * embedder (int8 and fp32; one session with 1 or 2 intra-op threads; 2 worker sessions of 1
+ * thread each, the default on 2 cores; batches of 1, 8, 32 and one call with every text) and, in the same run, through Python sentence-transformers (PyTorch CPU)
  * on the same texts. Prints texts/s, the planvec/Python ratio, one short query's latency, the
  * warm disk-cache rate and peak RSS. Targets: >= 200 texts/s on 2 cores, >= 2.0x Python,
  * <= 15 ms per short query.
@@ -15,7 +15,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import { createEmbedder } from "../src/embedding/embedder.js";
 import type { ModelVariant } from "../src/embedding/model-files.js";
 
@@ -66,10 +65,12 @@ async function timeSession(
   threads: number,
   batchSize: number,
   spin = false,
+  workers = 1,
 ): Promise<number> {
   const embedder = await createEmbedder({
     variant,
     threads,
+    workers,
     batchSize: batchSize || 32,
     spin,
     cache: false,
@@ -80,43 +81,20 @@ async function timeSession(
   const started = performance.now();
   if (batchSize === 0) await embedder.embed(texts);
   else if (batchSize === 1) for (const text of texts) await embedder.embed([text]);
-  else for (let i = 0; i < texts.length; i += batchSize) await embedder.embed(texts.slice(i, i + batchSize));
+  else {
+    // With several worker sessions, keep one call in flight per worker (as concurrent requests
+    // would); with one session, calls run one after another.
+    const chunks: string[][] = [];
+    for (let i = 0; i < texts.length; i += batchSize) chunks.push(texts.slice(i, i + batchSize));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (next < chunks.length) await embedder.embed(chunks[next++] ?? []);
+      }),
+    );
+  }
   const elapsed = performance.now() - started;
   await embedder.close();
-  return rate(texts.length, elapsed);
-}
-
-async function timeWorkers(variant: ModelVariant, workers: number, batchSize: number): Promise<number> {
-  const pool = await Promise.all(
-    Array.from({ length: workers }, async () => {
-      // Workers do not inherit tsx's loader: register it in the worker, then load the .ts entry.
-      const entry = new URL("./embed-worker.ts", import.meta.url).href;
-      const worker = new Worker(
-        `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`,
-        { eval: true, workerData: { variant, batchSize } },
-      );
-      await new Promise((resolve) => worker.once("message", resolve));
-      return worker;
-    }),
-  );
-  const chunks: string[][] = [];
-  for (let i = 0; i < texts.length; i += batchSize) chunks.push(texts.slice(i, i + batchSize));
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    pool.map(async (worker) => {
-      while (next < chunks.length) {
-        const id = next++;
-        const chunk = chunks[id] ?? [];
-        await new Promise<void>((resolve) => {
-          worker.once("message", () => resolve());
-          worker.postMessage({ id, texts: chunk });
-        });
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  await Promise.all(pool.map((worker) => worker.terminate()));
   return rate(texts.length, elapsed);
 }
 
@@ -135,7 +113,7 @@ for (const variant of ["int8", "fp32"] as const) {
       console.log(`planvec ${variant} 2 threads spinning batch ${batch}: ${textsPerS.toFixed(1)} texts/s`);
     }
     if (batch > 1) {
-      const textsPerS = await timeWorkers(variant, 2, batch);
+      const textsPerS = await timeSession(variant, 2, batch, false, 2);
       rows.push({ runtime: "planvec", variant, mode: "2 workers x 1 thread", batch, textsPerS });
       console.log(`planvec ${variant} 2 workers x 1 thread batch ${batch}: ${textsPerS.toFixed(1)} texts/s`);
     }
@@ -148,13 +126,31 @@ for (const variant of ["int8", "fp32"] as const) {
       `planvec ${variant} ${threads} thread(s) all texts in one call: ${textsPerS.toFixed(1)} texts/s`,
     );
   }
+  {
+    // The default on 2 cores: two worker sessions of one thread, fed from one call.
+    const textsPerS = await timeSession(variant, 2, 0, false, 2);
+    rows.push({
+      runtime: "planvec",
+      variant,
+      mode: "2 workers x 1 thread, one call (default)",
+      batch: 32,
+      textsPerS,
+    });
+    console.log(
+      `planvec ${variant} 2 workers x 1 thread all texts in one call: ${textsPerS.toFixed(1)} texts/s`,
+    );
+  }
   peakRss[variant] = rssMb();
 }
 
 // One short query, the search path: median and p95 over 100 calls, cache off.
 const latency: Record<string, { median: number; p95: number }> = {};
-for (const threads of [1, 2]) {
-  const embedder = await createEmbedder({ threads, cache: false, env: {} });
+for (const [threads, workers] of [
+  [1, 1],
+  [2, 1],
+  [2, 2],
+] as const) {
+  const embedder = await createEmbedder({ threads, workers, cache: false, env: {} });
   await embedder.embed(["échauffement"]);
   const samples: number[] = [];
   for (let i = 0; i < 100; i++) {
@@ -164,9 +160,10 @@ for (const threads of [1, 2]) {
   }
   await embedder.close();
   samples.sort((a, b) => a - b);
-  latency[`${threads}`] = { median: samples[50] ?? 0, p95: samples[95] ?? 0 };
+  const label = workers > 1 ? `${workers} workers x 1 thread (default)` : `${threads} thread(s)`;
+  latency[label] = { median: samples[50] ?? 0, p95: samples[95] ?? 0 };
   console.log(
-    `query latency int8 ${threads} thread(s): median ${samples[50]?.toFixed(2)} ms, p95 ${samples[95]?.toFixed(2)} ms`,
+    `query latency int8 ${label}: median ${samples[50]?.toFixed(2)} ms, p95 ${samples[95]?.toFixed(2)} ms`,
   );
 }
 

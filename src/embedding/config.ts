@@ -13,7 +13,8 @@ import type { ModelVariant } from "./model-files.js";
  *   modelDir: ./models/all-MiniLM-L6-v2   # any sentence-transformers / transformers.js ONNX dir
  *   model: Xenova/multilingual-e5-small   # or a hub id (downloaded once; modelDir wins)
  *   variant: int8                         # or fp32
- *   threads: 2
+ *   threads: 2                            # threads for inference in all
+ *   workers: 2                            # sessions side by side (default: one per thread)
  *   batchSize: 32
  *   cache: true                           # false disables every level
  *   cacheDir: ~/.cache/planvec            # L3 SQLite file lives here
@@ -26,6 +27,7 @@ export interface EmbeddingConfig {
   model?: string;
   variant?: ModelVariant;
   threads?: number;
+  workers?: number;
   batchSize?: number;
   cache?: boolean;
   cacheDir?: string;
@@ -82,6 +84,8 @@ export function loadEmbeddingConfig(env: NodeJS.ProcessEnv = process.env): Embed
   }
   const threads = positive("threads");
   if (threads) config.threads = threads;
+  const workers = positive("workers");
+  if (workers) config.workers = workers;
   const batchSize = positive("batchSize");
   if (batchSize) config.batchSize = batchSize;
   const memoryBytes = positive("memoryBytes");

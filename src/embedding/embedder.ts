@@ -63,8 +63,14 @@ export interface EmbedderOptions {
   model?: string;
   /** `int8` (23 MB file) or `fp32` (90 MB). Default: `PLANVEC_MODEL_VARIANT`, config, else `int8`. */
   variant?: ModelVariant;
-  /** onnxruntime intra-op threads. Default: `PLANVEC_EMBED_THREADS`, config, else all cores (max 4). */
+  /** Threads for inference in all. Default: `PLANVEC_EMBED_THREADS`, config, else all cores (max 4). */
   threads?: number;
+  /**
+   * Inference sessions side by side, each in a worker thread (threads / workers intra-op
+   * threads each). Default: `PLANVEC_EMBED_WORKERS`, config, else one per thread; 1 runs a
+   * single session with every thread on the calling thread.
+   */
+  workers?: number;
   /** Texts per inference call. Default 32. */
   batchSize?: number;
   /** Spin-wait idle onnxruntime threads (see OnnxEmbedderOptions.spin). Default false. */
@@ -81,6 +87,7 @@ export interface EmbedderOptions {
 export interface LocalEmbedder extends Embedder {
   readonly spec: ModelSpec;
   readonly threads: number;
+  readonly workers: number;
   readonly batchSize: number;
   /** Texts cut at maxTokens since creation. */
   truncatedCount(): number;
@@ -167,9 +174,15 @@ export async function createEmbedder(options: EmbedderOptions = {}): Promise<Loc
     (env.PLANVEC_EMBED_THREADS
       ? parseThreads(env.PLANVEC_EMBED_THREADS, "PLANVEC_EMBED_THREADS")
       : config.threads);
+  const workers =
+    options.workers ??
+    (env.PLANVEC_EMBED_WORKERS
+      ? parseThreads(env.PLANVEC_EMBED_WORKERS, "PLANVEC_EMBED_WORKERS")
+      : config.workers);
   const spec = await locateModel(options, env, config, variant, warn);
   const onnx = await OnnxEmbedder.load(spec, {
     ...(threads === undefined ? {} : { threads }),
+    ...(workers === undefined ? {} : { workers }),
     batchSize: options.batchSize ?? config.batchSize ?? 32,
     spin: options.spin ?? false,
     onWarning: warn,
@@ -219,6 +232,7 @@ export async function createEmbedder(options: EmbedderOptions = {}): Promise<Loc
     maxTokens: spec.maxTokens,
     spec,
     threads: onnx.threads,
+    workers: onnx.workers,
     batchSize: onnx.batchSize,
     embed: (texts) => front.embed(texts),
     close: () => front.close(),

@@ -8,7 +8,11 @@ export type ModelVariant = "int8" | "fp32";
 
 /** Everything the runtime needs to know about a model directory, read from its files. */
 export interface ModelSpec {
-  /** Stable id used in cache keys and stored vectors, e.g. `all-MiniLM-L6-v2/int8`. */
+  /**
+   * Stable id used in cache keys and stored vectors, e.g. `all-MiniLM-L6-v2/int8@667b871a`: the
+   * suffix is the graph's sha256 from the directory's SHA256SUMS when it lists one, so a new
+   * graph under the same name never mixes with vectors (or cache entries) of the old one.
+   */
   readonly modelId: string;
   readonly dir: string;
   readonly variant: ModelVariant;
@@ -116,8 +120,9 @@ export function resolveModel(dir: string, variant: ModelVariant = "int8", name?:
   const maxTokens = Number.isInteger(stMax) && stMax > 0 ? Math.min(stMax, positions) : positions;
   const tokenizerConfigPath = join(absolute, "tokenizer_config.json");
   const label = name ?? absolute.split(/[\\/]/).filter(Boolean).pop() ?? "model";
+  const revision = listedDigest(absolute, onnxName);
   return {
-    modelId: `${label}/${variant}`,
+    modelId: `${label}/${variant}${revision ? `@${revision.slice(0, 8)}` : ""}`,
     dir: absolute,
     variant,
     onnxPath: join(absolute, onnxName),
@@ -126,4 +131,15 @@ export function resolveModel(dir: string, variant: ModelVariant = "int8", name?:
     dims,
     maxTokens,
   };
+}
+
+/** The sha256 SHA256SUMS (sha256sum format) lists for `file`, or null without one. */
+function listedDigest(dir: string, file: string): string | null {
+  const sums = join(dir, "SHA256SUMS");
+  if (!existsSync(sums)) return null;
+  for (const line of readFileSync(sums, "utf8").split("\n")) {
+    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trim());
+    if (match?.[2] === file) return match[1] ?? null;
+  }
+  return null;
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import ort from "onnxruntime-node";
 import type { Embedder } from "./embedder.js";
 import { EmbeddingError } from "./errors.js";
+import { InferencePool, type InferenceResult } from "./inference-pool.js";
 import type { ModelSpec } from "./model-files.js";
 import { meanPoolNormalise } from "./pooling.js";
 import { assertEmbeddable, normaliseText } from "./text.js";
@@ -19,8 +20,14 @@ const MAX_PADDING_RATIO = 1.3;
 const MIN_SPLIT_BATCH = 4;
 
 export interface OnnxEmbedderOptions {
-  /** ONNX Runtime intra-op threads. Default: all cores, at most 4 (see docs/benchmarks.md). */
+  /** Threads for inference in all. Default: all cores, at most 4 (see docs/benchmarks.md). */
   threads?: number;
+  /**
+   * Sessions running side by side, each in a worker thread with threads / workers intra-op
+   * threads. Default: `threads` (one thread each: the fastest on short texts, inference-pool.ts).
+   * 1 runs one session on the calling thread with all `threads`.
+   */
+  workers?: number;
   /** Texts per inference call. Default 32. */
   batchSize?: number;
   /**
@@ -58,10 +65,11 @@ export class OnnxEmbedder implements Embedder {
 
   private constructor(
     readonly spec: ModelSpec,
-    private readonly session: ort.InferenceSession,
+    private readonly runner: Runner,
     private readonly tokenizer: WordPieceTokenizer,
     private readonly needsTokenTypes: boolean,
     threads: number,
+    readonly workers: number,
     options: OnnxEmbedderOptions,
   ) {
     this.modelId = spec.modelId;
@@ -85,32 +93,36 @@ export class OnnxEmbedder implements Embedder {
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
       throw new EmbeddingError("load model", "invalid_input", `batchSize must be a positive integer`);
     }
+    const workers = options.workers ?? threads;
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new EmbeddingError(
+        "load model",
+        "invalid_input",
+        `workers must be a positive integer, got ${workers}`,
+      );
+    }
     const tokenizer = new WordPieceTokenizer(
       spec.tokenizerJsonPath,
       spec.tokenizerConfigPath,
       spec.maxTokens,
     );
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(spec.onnxPath, {
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: "sequential",
-        graphOptimizationLevel: "all",
-        extra: { session: { intra_op: { allow_spinning: options.spin ? "1" : "0" } } },
-      });
-    } catch (error) {
-      throw new EmbeddingError("load model", "model_invalid", `onnxruntime cannot load ${spec.onnxPath}`, {
-        cause: error,
-      });
-    }
+    const runner =
+      workers > 1
+        ? await InferencePool.create({
+            onnxPath: spec.onnxPath,
+            workers,
+            threadsPerWorker: Math.max(1, Math.floor(threads / workers)),
+            spin: options.spin ?? false,
+          })
+        : await LocalRunner.create(spec.onnxPath, threads, options.spin ?? false);
     for (const input of ["input_ids", "attention_mask"]) {
-      if (!session.inputNames.includes(input)) {
+      if (!runner.inputNames.includes(input)) {
+        await runner.close();
         throw new EmbeddingError("load model", "model_invalid", `${spec.onnxPath} has no ${input} input`);
       }
     }
-    const needsTokenTypes = session.inputNames.includes("token_type_ids");
-    return new OnnxEmbedder(spec, session, tokenizer, needsTokenTypes, threads, options);
+    const needsTokenTypes = runner.inputNames.includes("token_type_ids");
+    return new OnnxEmbedder(spec, runner, tokenizer, needsTokenTypes, threads, workers, options);
   }
 
   /** Embed texts; one L2-normalised vector per text, in input order. */
@@ -121,7 +133,9 @@ export class OnnxEmbedder implements Embedder {
       return Promise.reject(error);
     }
     if (this.closed) return Promise.reject(new EmbeddingError("embed", "closed", "the embedder is closed"));
-    // One inference at a time per session: the session already uses every thread it was given.
+    // Worker sessions take batches from their own queue, so calls may overlap; a session on
+    // this thread runs one call at a time (it already uses every thread it was given).
+    if (this.workers > 1) return this.embedNow(texts);
     const run = this.queue.then(() => this.embedNow(texts));
     this.queue = run.catch(() => undefined);
     return run;
@@ -139,13 +153,16 @@ export class OnnxEmbedder implements Embedder {
     }
     const order = encoded.map((e, index) => ({ index, e })).sort((a, b) => a.e.ids.length - b.e.ids.length);
     const out = new Array<Float32Array>(texts.length);
-    for (const slice of this.batches(order)) {
-      const vectors = await this.runBatch(slice.map(({ e }) => e));
-      slice.forEach(({ index }, i) => {
-        const vector = vectors[i];
-        if (vector) out[index] = vector;
-      });
-    }
+    // Every batch is handed over at once: with several workers they run side by side.
+    await Promise.all(
+      [...this.batches(order)].map(async (slice) => {
+        const vectors = await this.runBatch(slice.map(({ e }) => e));
+        slice.forEach(({ index }, i) => {
+          const vector = vectors[i];
+          if (vector) out[index] = vector;
+        });
+      }),
+    );
     this.stats.texts += texts.length;
     return out;
   }
@@ -188,18 +205,11 @@ export class OnnxEmbedder implements Embedder {
         mask[base + t] = 1n;
       });
     });
-    const shape = [batch.length, sequence];
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", ids, shape),
-      attention_mask: new ort.Tensor("int64", mask, shape),
-    };
-    if (this.needsTokenTypes) feeds.token_type_ids = new ort.Tensor("int64", new BigInt64Array(size), shape);
-    let output: ort.Tensor;
+    const feeds: Record<string, BigInt64Array> = { input_ids: ids, attention_mask: mask };
+    if (this.needsTokenTypes) feeds.token_type_ids = new BigInt64Array(size);
+    let output: InferenceResult;
     try {
-      const results = await this.session.run(feeds);
-      const first = results[this.session.outputNames[0] ?? "last_hidden_state"];
-      if (!first) throw new Error("no output tensor");
-      output = first;
+      output = await this.runner.run({ feeds, shape: [batch.length, sequence] });
     } catch (error) {
       throw new EmbeddingError(
         "embed",
@@ -220,7 +230,7 @@ export class OnnxEmbedder implements Embedder {
     }
     this.stats.batches += 1;
     return meanPoolNormalise(
-      output.data as Float32Array,
+      output.data,
       batch.map((e) => e.ids.length),
       sequence,
       this.dims,
@@ -231,6 +241,57 @@ export class OnnxEmbedder implements Embedder {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    await this.session.release();
+    await this.runner.close();
+  }
+}
+
+/** What runs the graph: one session on this thread, or an InferencePool of worker threads. */
+interface Runner {
+  readonly inputNames: readonly string[];
+  run(job: { feeds: Record<string, BigInt64Array>; shape: [number, number] }): Promise<InferenceResult>;
+  close(): Promise<void>;
+}
+
+/** One onnxruntime session on the calling thread with `threads` intra-op threads. */
+class LocalRunner implements Runner {
+  private constructor(private readonly session: ort.InferenceSession) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  static async create(onnxPath: string, threads: number, spin: boolean): Promise<LocalRunner> {
+    try {
+      return new LocalRunner(
+        await ort.InferenceSession.create(onnxPath, {
+          intraOpNumThreads: threads,
+          interOpNumThreads: 1,
+          executionMode: "sequential",
+          graphOptimizationLevel: "all",
+          extra: { session: { intra_op: { allow_spinning: spin ? "1" : "0" } } },
+        }),
+      );
+    } catch (error) {
+      throw new EmbeddingError("load model", "model_invalid", `onnxruntime cannot load ${onnxPath}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async run(job: {
+    feeds: Record<string, BigInt64Array>;
+    shape: [number, number];
+  }): Promise<InferenceResult> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, data] of Object.entries(job.feeds))
+      feeds[name] = new ort.Tensor("int64", data, job.shape);
+    const results = await this.session.run(feeds);
+    const first = results[this.session.outputNames[0] ?? "last_hidden_state"];
+    if (!first) throw new Error("no output tensor");
+    return { data: first.data as Float32Array, dims: first.dims };
+  }
+
+  close(): Promise<void> {
+    return this.session.release();
   }
 }

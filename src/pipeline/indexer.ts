@@ -78,12 +78,29 @@ export async function indexSources(options: IndexRunOptions): Promise<IndexSumma
   const files = await discoverFiles(options.roots, options.kinds, cwd);
   summary.files.seen = files.length;
 
+  // Files are prepared (read, parsed, embedded) a few ahead of the one being written, so the
+  // embedder's workers stay busy while the store commits and small files do not leave them idle.
+  // Writes stay in file order; a kill loses only prepared work, which the cache keeps.
+  const fileOptions = { ...options, force: options.force || modelChanged };
+  const ahead: Promise<PreparedFile | null>[] = [];
+  const prepareNext = (i: number) => {
+    const file = files[i];
+    if (!file) return;
+    const prepared = prepareFile(file, fileOptions, summary);
+    prepared.catch(() => undefined); // awaited in order below; not an unhandled rejection meanwhile
+    ahead.push(prepared);
+  };
+  for (let i = 0; i < Math.min(PREPARE_AHEAD, files.length); i++) prepareNext(i);
   for (let i = 0; i < files.length; i++) {
     if (options.signal?.aborted) break;
     const file = files[i] as DiscoveredFile;
     report({ phase: "index", file: file.file, filesDone: i, filesTotal: files.length });
-    await indexFile(file, { ...options, force: options.force || modelChanged }, summary);
+    const prepared = await (ahead.shift() as Promise<PreparedFile | null>);
+    if (!options.signal?.aborted) prepareNext(i + PREPARE_AHEAD);
+    if (prepared) await commitFile(prepared, fileOptions, summary);
   }
+  // After an abort, let preparations in flight settle before the caller closes the embedder.
+  await Promise.allSettled(ahead);
 
   if (!options.signal?.aborted) {
     report({ phase: "delete", filesDone: files.length, filesTotal: files.length });
@@ -107,17 +124,33 @@ export async function indexSources(options: IndexRunOptions): Promise<IndexSumma
   return summary;
 }
 
-async function indexFile(
+/** Files read, parsed and embedded ahead of the one being written. */
+const PREPARE_AHEAD = 3;
+
+/** A changed file, parsed and embedded, ready to be written to the store and the state. */
+interface PreparedFile {
+  row: FileRow;
+  toEmbed: { record: SourceRecord; row: RecordRow }[];
+  vectors: Float32Array[];
+  payloadOnly: RecordRow[];
+  deleted: RecordRow[];
+}
+
+/**
+ * Read, parse and embed one file; null when it needs no writing (unchanged or binary). Reads
+ * the state but never writes it: commitFile does, in file order.
+ */
+async function prepareFile(
   file: DiscoveredFile,
   options: IndexRunOptions,
   summary: IndexSummary,
-): Promise<void> {
-  const { state, store, embedder } = options;
+): Promise<PreparedFile | null> {
+  const { state, embedder } = options;
   const info = await stat(file.path);
   const previous = state.file(file.file);
   if (!options.force && previous && previous.size === info.size && previous.mtimeMs === info.mtimeMs) {
     summary.files.unchanged++;
-    return;
+    return null;
   }
   const bytes = await readFile(file.path);
   const hash = sha256(bytes);
@@ -129,9 +162,9 @@ async function indexFile(
     hash,
   };
   if (!options.force && previous && previous.hash === hash) {
-    state.touchFile(row);
+    state.touchFile(row); // only its size and mtime: nothing another file's commit reads
     summary.files.unchanged++;
-    return;
+    return null;
   }
   if (await looksBinary(file.path)) {
     summary.files.skipped++;
@@ -141,14 +174,13 @@ async function indexFile(
       code: "binary-file",
       message: "binary content; skipped",
     });
-    return;
+    return null;
   }
   summary.files.changed++;
 
   const extracted = file.extractor.extract(file.file, bytes);
   summary.warnings.push(...extracted.warnings);
   const old = state.recordsOfFile(file.file);
-  const rows: RecordRow[] = [];
   const toEmbed: { record: SourceRecord; row: RecordRow }[] = [];
   const payloadOnly: RecordRow[] = [];
   const seenKeys = new Set<string>();
@@ -175,7 +207,6 @@ async function indexFile(
       text: record.text,
       payload: record.payload,
     };
-    rows.push(next);
     const before = old.get(record.key);
     if (
       !options.force &&
@@ -191,11 +222,20 @@ async function indexFile(
   }
   const deleted = [...old.values()].filter((row) => !seenKeys.has(row.key));
 
+  // The embedder sorts by length itself, so titles and long chunks are not padded together.
+  const vectors = toEmbed.length > 0 ? await embedder.embed(toEmbed.map((item) => item.record.text)) : [];
+  return { row, toEmbed, vectors, payloadOnly, deleted };
+}
+
+/** Write a prepared file: upserts, payload-only updates, deletions, then the state. */
+async function commitFile(
+  prepared: PreparedFile,
+  options: IndexRunOptions,
+  summary: IndexSummary,
+): Promise<void> {
+  const { state, store } = options;
+  const { row, toEmbed, vectors, payloadOnly, deleted } = prepared;
   if (toEmbed.length > 0) {
-    // Shortest first: a batch is padded to its longest text, so mixing a 20-token task title
-    // with a 256-token document chunk would cost the title 256 tokens of compute.
-    toEmbed.sort((a, b) => a.record.text.length - b.record.text.length);
-    const vectors = await embedder.embed(toEmbed.map((item) => item.record.text));
     const byCollection = new Map<
       string,
       { id: PointId; vector: Float32Array; payload: Record<string, unknown> }[]

@@ -29,7 +29,9 @@ describe("planvec embed", () => {
     const vector = JSON.parse(values ?? "[]") as number[];
     expect(vector).toHaveLength(384);
     expect(norm(vector)).toBeCloseTo(1, 5);
-    expect(footer).toMatch(/^# all-MiniLM-L6-v2\/int8, \d+ thread\(s\): load [\d.]+ ms, embed [\d.]+ ms/);
+    expect(footer).toMatch(
+      /^# all-MiniLM-L6-v2\/int8@[0-9a-f]{8}, \d+ thread\(s\): load [\d.]+ ms, embed [\d.]+ ms/,
+    );
   });
 
   it("--json gives model, dims, timing, cache counters and one vector per text", async () => {
@@ -37,7 +39,11 @@ describe("planvec embed", () => {
     const first = await runCli(["embed", "--json", ...texts], { env });
     expect(first.code).toBe(0);
     const parsed = JSON.parse(first.stdout);
-    expect(parsed).toMatchObject({ model: "all-MiniLM-L6-v2/int8", dims: 384, truncated: 0 });
+    expect(parsed).toMatchObject({
+      model: expect.stringMatching(/^all-MiniLM-L6-v2\/int8@[0-9a-f]{8}$/),
+      dims: 384,
+      truncated: 0,
+    });
     expect(parsed.vectors.map((v: { text: string }) => v.text)).toEqual(texts);
     expect(parsed.vectors[1].vector).toHaveLength(384);
     expect(parsed.timing.totalMs).toBeGreaterThan(0);
@@ -70,12 +76,12 @@ describe("planvec model info", () => {
     expect(result.code).toBe(0);
     const info = JSON.parse(result.stdout);
     expect(info).toMatchObject({
-      modelId: "all-MiniLM-L6-v2/int8",
+      modelId: expect.stringMatching(/^all-MiniLM-L6-v2\/int8@[0-9a-f]{8}$/),
       dims: 384,
       maxTokens: 256,
       onnx: "onnx/model_quantized.onnx",
       runtime: { onnxruntimeNode: "1.30.0" },
-      threads: { intraOp: 1 },
+      threads: { intraOp: 1, workers: 1 },
       missing: [],
     });
     const paths = info.files.map((f: { path: string }) => f.path);

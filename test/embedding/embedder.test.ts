@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ describe("local ONNX embedder", () => {
   });
 
   it("describes the shipped model", () => {
-    expect(embedder.modelId).toBe("all-MiniLM-L6-v2/int8");
+    expect(embedder.modelId).toMatch(/^all-MiniLM-L6-v2\/int8@[0-9a-f]{8}$/);
     expect(embedder.dims).toBe(384);
     expect(embedder.maxTokens).toBe(256);
     expect(embedder.spec.dir).toBe(shipped);
@@ -119,11 +119,18 @@ describe("model location and configuration", () => {
     cpSync(shipped, copy, { recursive: true, filter: (src) => !src.endsWith("model.onnx") });
     const embedder = await createEmbedder({ cache: false, env: { PLANVEC_MODEL_DIR: copy } });
     try {
-      expect(embedder.modelId).toBe("my-minilm/int8");
+      // The copy's SHA256SUMS names the graph: its digest pins the id to these exact weights.
+      const digest = /^([0-9a-f]{8})[0-9a-f]* {2}onnx\/model_quantized\.onnx$/m.exec(
+        readFileSync(join(copy, "SHA256SUMS"), "utf8"),
+      )?.[1];
+      expect(embedder.modelId).toBe(`my-minilm/int8@${digest}`);
       expect((await embedder.embed(["bonjour"]))[0]?.length).toBe(384);
     } finally {
       await embedder.close();
     }
+    // Without SHA256SUMS the id is the directory and variant alone.
+    rmSync(join(copy, "SHA256SUMS"));
+    expect(resolveModel(copy, "int8").modelId).toBe("my-minilm/int8");
     // fp32 was not copied: the error names what is missing.
     expect(() => resolveModel(copy, "fp32")).toThrow(/no fp32 ONNX graph in .*my-minilm/);
   });
@@ -142,7 +149,7 @@ describe("model location and configuration", () => {
     writeFileSync(config, "embedding:\n  variant: fp32\n  threads: 1\n  cache: false\n");
     const embedder = await createEmbedder({ env: { CONFIG_PATH: config } });
     try {
-      expect(embedder.modelId).toBe("all-MiniLM-L6-v2/fp32");
+      expect(embedder.modelId).toMatch(/^all-MiniLM-L6-v2\/fp32@[0-9a-f]{8}$/);
       expect(embedder.threads).toBe(1);
       expect(embedder.cacheStats()).toBeNull();
     } finally {

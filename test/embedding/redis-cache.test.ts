@@ -54,7 +54,7 @@ describe.skipIf(!availability.run)("L2 Redis cache (real redis-server)", () => {
 
     const client = new Redis(server.url);
     try {
-      const keys = await client.keys("planvec:emb:all-MiniLM-L6-v2/int8:*");
+      const keys = await client.keys("planvec:emb:all-MiniLM-L6-v2/int8@*");
       expect(keys.length).toBe(2);
       const ttl = await client.ttl(keys[0] ?? "");
       expect(ttl).toBeGreaterThan(29 * 24 * 3600);

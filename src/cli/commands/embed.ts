@@ -12,6 +12,7 @@ interface EmbedFlags {
   model?: string;
   variant?: "int8" | "fp32";
   threads?: string;
+  workers?: string;
 }
 
 /** Shared model-selection flags of `embed` and `model info`. */
@@ -29,7 +30,11 @@ export function withModelOptions(command: Command): Command {
     .addOption(
       new Option("--variant <variant>", "ONNX graph to run (default int8)").choices(["int8", "fp32"]),
     )
-    .option("--threads <n>", "onnxruntime intra-op threads (default: all cores, at most 4)");
+    .option("--threads <n>", "threads for inference in all (default: all cores, at most 4)")
+    .option(
+      "--workers <n>",
+      "inference sessions side by side in worker threads (default: one per thread; 1: one session using every thread)",
+    );
 }
 
 /** Turn CLI flags into createEmbedder options; bad values are usage errors (exit 2). */
@@ -38,18 +43,21 @@ export function embedderOptionsFromFlags(flags: Omit<EmbedFlags, "json" | "cache
   if (flags.modelDir) options.modelDir = flags.modelDir;
   if (flags.model) options.model = flags.model;
   if (flags.variant) options.variant = flags.variant;
-  if (flags.threads !== undefined) {
-    const threads = Number(flags.threads);
-    if (!Number.isInteger(threads) || threads < 1) {
-      throw new UsageError(
-        "embed",
-        "invalid_threads",
-        `--threads must be a positive integer, got "${flags.threads}"`,
-      );
-    }
-    options.threads = threads;
-  }
+  if (flags.threads !== undefined) options.threads = positiveFlag("--threads", flags.threads);
+  if (flags.workers !== undefined) options.workers = positiveFlag("--workers", flags.workers);
   return options;
+}
+
+function positiveFlag(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(
+      "embed",
+      `invalid_${flag.slice(2)}`,
+      `${flag} must be a positive integer, got "${value}"`,
+    );
+  }
+  return n;
 }
 
 /** Input problems (empty text, bad model directory) are the user's to fix: exit code 2. */

@@ -11,6 +11,7 @@ interface ModelInfoFlags {
   model?: string;
   variant?: "int8" | "fp32";
   threads?: string;
+  workers?: string;
 }
 
 /** `planvec model info`: which model runs, its files and checksums, dims, runtime and threads. */
@@ -32,7 +33,11 @@ export function registerModelCommand(program: Command): void {
       embedder = await createEmbedder(options);
       const info = await describeModel(embedder.spec);
       const threads = {
-        intraOp: embedder.threads,
+        intraOp:
+          embedder.workers > 1
+            ? Math.max(1, Math.floor(embedder.threads / embedder.workers))
+            : embedder.threads,
+        workers: embedder.workers,
         cores: availableParallelism(),
         batchSize: embedder.batchSize,
       };
@@ -49,7 +54,7 @@ export function registerModelCommand(program: Command): void {
         `vectors   ${info.dims} dims, mean pooling, L2-normalised (cosine = dot product)`,
         `max input ${info.maxTokens} word pieces (longer texts are cut, with a warning)`,
         `runtime   onnxruntime-node ${info.runtime.onnxruntimeNode}, ${info.runtime.tokenizer}, node ${info.runtime.node}`,
-        `threads   ${threads.intraOp} intra-op of ${threads.cores} cores, batch ${threads.batchSize}`,
+        `threads   ${threads.workers} session(s) × ${threads.intraOp} intra-op thread(s) of ${threads.cores} cores, batch ${threads.batchSize}`,
         "files",
         ...info.files.map(
           (f) => `  ${f.check.padEnd(8)} ${String(f.bytes).padStart(10)}  ${f.sha256}  ${f.path}`,

@@ -1,0 +1,255 @@
+/**
+ * Parallel inference for the local embedder: N onnxruntime sessions (one intra-op thread each
+ * by default), every one in its own worker thread, fed batches from one queue.
+ *
+ * Why not one session with N intra-op threads: a transformer on short texts (task titles,
+ * 10-30 word pieces) leaves most of an intra-op thread's time in synchronisation; sessions
+ * running whole batches side by side kept both cores busy. On the project's 2 cores, int8:
+ * one session × 2 threads 546-579 texts/s, two sessions × 1 thread ≈ 700 (bench:embed). Two
+ * sessions in one thread do not overlap (onnxruntime-node runs one inference at a time per
+ * thread), hence worker threads.
+ *
+ * The main thread keeps tokenising, batching and pooling; workers only run the graph. A worker
+ * holds the process open only while it has work, so a caller that forgets close() does not
+ * hang the CLI.
+ */
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import { EmbeddingError } from "./errors.js";
+
+const require = createRequire(import.meta.url);
+
+/** One inference: int64 inputs of one shape, the first output back. */
+export interface InferenceJob {
+  feeds: Record<string, BigInt64Array>;
+  shape: [number, number];
+}
+
+export interface InferenceResult {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+export interface InferencePoolOptions {
+  onnxPath: string;
+  workers: number;
+  /** Intra-op threads of each worker's session. */
+  threadsPerWorker: number;
+  /** Let idle intra-op threads spin (see OnnxEmbedderOptions.spin). */
+  spin: boolean;
+}
+
+// Plain JavaScript run with `eval: true`, so the worker runs the same from sources (tsx,
+// vitest) and from the compiled dist/ without a separate build entry.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const ort = require(workerData.ortPath);
+(async () => {
+  let session;
+  try {
+    session = await ort.InferenceSession.create(workerData.onnxPath, {
+      intraOpNumThreads: workerData.threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: "all",
+      extra: { session: { intra_op: { allow_spinning: workerData.spin ? "1" : "0" } } },
+    });
+  } catch (error) {
+    parentPort.postMessage({ type: "failed", error: String((error && error.message) || error) });
+    return;
+  }
+  parentPort.postMessage({ type: "ready", inputNames: session.inputNames, outputNames: session.outputNames });
+  parentPort.on("message", async (job) => {
+    if (job.type === "close") {
+      await session.release();
+      parentPort.close();
+      return;
+    }
+    try {
+      const feeds = {};
+      for (const name of Object.keys(job.feeds)) feeds[name] = new ort.Tensor("int64", job.feeds[name], job.shape);
+      const results = await session.run(feeds);
+      const out = results[session.outputNames[0]];
+      // A copy we own: the tensor's memory may belong to onnxruntime and cannot be transferred.
+      const data = new Float32Array(out.data);
+      parentPort.postMessage({ type: "done", id: job.id, data, dims: out.dims }, [data.buffer]);
+    } catch (error) {
+      parentPort.postMessage({ type: "done", id: job.id, error: String((error && error.message) || error) });
+    }
+  });
+})();
+`;
+
+interface Lane {
+  worker: Worker;
+  busy: boolean;
+}
+
+interface Pending {
+  job: InferenceJob;
+  resolve: (result: InferenceResult) => void;
+  reject: (error: Error) => void;
+}
+
+export class InferencePool {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  private readonly queue: Pending[] = [];
+  private readonly inFlight = new Map<number, Pending & { lane: Lane }>();
+  private nextId = 0;
+  private closed = false;
+  private drained: (() => void) | null = null;
+
+  private constructor(
+    private readonly lanes: Lane[],
+    names: { inputNames: string[]; outputNames: string[] },
+  ) {
+    this.inputNames = names.inputNames;
+    this.outputNames = names.outputNames;
+    for (const lane of lanes) {
+      lane.worker.on("message", (message: WorkerMessage) => this.onMessage(lane, message));
+      lane.worker.on("error", (error) => this.failLane(lane, error));
+      lane.worker.on("exit", (code) => {
+        if (!this.closed) this.failLane(lane, new Error(`inference worker exited with code ${code}`));
+      });
+      // After the listeners: adding a "message" listener refs the worker's port again.
+      lane.worker.unref();
+    }
+  }
+
+  /** Start `workers` worker threads and load the graph in each; rejects if any cannot. */
+  static async create(options: InferencePoolOptions): Promise<InferencePool> {
+    const ortPath = require.resolve("onnxruntime-node");
+    const started: Worker[] = [];
+    try {
+      const ready = await Promise.all(
+        Array.from({ length: options.workers }, () => {
+          const worker = new Worker(WORKER_SOURCE, {
+            eval: true,
+            workerData: {
+              ortPath,
+              onnxPath: options.onnxPath,
+              spin: options.spin,
+              threads: options.threadsPerWorker,
+            },
+          });
+          started.push(worker);
+          return new Promise<ReadyMessage>((resolve, reject) => {
+            worker.once("message", (message: WorkerMessage) => {
+              if (message.type === "ready") resolve(message);
+              else reject(new Error(message.type === "failed" ? message.error : "unexpected message"));
+            });
+            worker.once("error", reject);
+          });
+        }),
+      );
+      const lanes = started.map((worker) => ({ worker, busy: false }));
+      const first = ready[0] as ReadyMessage;
+      return new InferencePool(lanes, first);
+    } catch (error) {
+      await Promise.all(started.map((worker) => worker.terminate()));
+      throw new EmbeddingError("load model", "model_invalid", `onnxruntime cannot load ${options.onnxPath}`, {
+        cause: error,
+      });
+    }
+  }
+
+  get size(): number {
+    return this.lanes.length;
+  }
+
+  /** Run one inference on the next free worker. The input buffers are transferred (detached). */
+  run(job: InferenceJob): Promise<InferenceResult> {
+    if (this.closed) return Promise.reject(new EmbeddingError("embed", "closed", "the embedder is closed"));
+    if (this.lanes.length === 0) {
+      return Promise.reject(
+        new EmbeddingError("embed", "inference_failed", "every inference worker has stopped"),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const pending of this.queue.splice(0)) {
+      pending.reject(new EmbeddingError("embed", "closed", "the embedder is closed"));
+    }
+    // Let running inferences finish: releasing a session under a running one is not safe.
+    if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    await Promise.all(
+      this.lanes.map(
+        (lane) =>
+          new Promise<void>((resolve) => {
+            lane.worker.once("exit", () => resolve());
+            lane.worker.ref(); // held until it has exited: the caller awaits that
+            lane.worker.postMessage({ type: "close" });
+            // A worker stuck in native code still goes: terminate after a grace period.
+            setTimeout(() => void lane.worker.terminate(), 2_000).unref();
+          }),
+      ),
+    );
+  }
+
+  private dispatch(): void {
+    for (const lane of this.lanes) {
+      if (lane.busy) continue;
+      const pending = this.queue.shift();
+      if (!pending) return;
+      const id = this.nextId++;
+      lane.busy = true;
+      lane.worker.ref(); // keep the process alive while this worker has work
+      this.inFlight.set(id, { ...pending, lane });
+      const transfer = Object.values(pending.job.feeds).map((feed) => feed.buffer as ArrayBuffer);
+      lane.worker.postMessage(
+        { type: "run", id, feeds: pending.job.feeds, shape: pending.job.shape },
+        transfer,
+      );
+    }
+  }
+
+  private onMessage(lane: Lane, message: WorkerMessage): void {
+    if (message.type !== "done") return;
+    const pending = this.inFlight.get(message.id);
+    this.inFlight.delete(message.id);
+    lane.busy = false;
+    lane.worker.unref();
+    if (pending) {
+      if (message.error !== undefined) pending.reject(new Error(message.error));
+      else pending.resolve({ data: message.data as Float32Array, dims: message.dims as number[] });
+    }
+    if (this.inFlight.size === 0) this.drained?.();
+    this.dispatch();
+  }
+
+  private failLane(lane: Lane, error: Error): void {
+    const index = this.lanes.indexOf(lane);
+    if (index < 0) return;
+    this.lanes.splice(index, 1);
+    for (const [id, pending] of this.inFlight) {
+      if (pending.lane === lane) {
+        this.inFlight.delete(id);
+        pending.reject(error);
+      }
+    }
+    if (this.lanes.length === 0) {
+      for (const pending of this.queue.splice(0)) pending.reject(error);
+    } else {
+      this.dispatch();
+    }
+  }
+}
+
+interface ReadyMessage {
+  type: "ready";
+  inputNames: string[];
+  outputNames: string[];
+}
+
+type WorkerMessage =
+  | ReadyMessage
+  | { type: "failed"; error: string }
+  | { type: "done"; id: number; data?: Float32Array; dims?: number[]; error?: string };

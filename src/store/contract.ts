@@ -138,7 +138,10 @@ export interface CollectionInfo {
   pointCount: number;
   /** Points covered by the ANN index (the rest are served by exact scan); equals pointCount when fully indexed. */
   indexedCount?: number;
-  /** `green` fully indexed/optimised, `yellow` indexing in progress (searches still exact and complete). */
+  /**
+   * `green` nothing pending (a few recent points may still be outside the index, scanned
+   * exactly: see indexedCount), `yellow` indexing in progress (searches still exact and complete).
+   */
   status: "green" | "yellow" | "red";
   metadata?: Payload;
 }

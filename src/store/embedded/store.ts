@@ -381,8 +381,10 @@ export class EmbeddedStore implements VectorStore {
       distance: c.distance,
       pointCount: c.liveCount,
       indexedCount: c.hnsw ? indexed : 0,
-      status:
-        c.building || c.buildTimer !== null || (c.hnsw !== null && c.tail.size > 0) ? "yellow" : "green",
+      // Yellow only while a build is pending or running. A tail too small to be worth a build
+      // (scheduleBuild) is the steady state, scanned exactly: green, as Qdrant reports points
+      // below its indexing threshold (indexedCount says how many are in the graph).
+      status: c.building || c.buildTimer !== null ? "yellow" : "green",
       ...(c.metadata ? { metadata: structuredClone(c.metadata) } : {}),
     };
   }

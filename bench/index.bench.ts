@@ -66,7 +66,9 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
-  console.log(`index builds finished ${((performance.now() - waitStarted) / 1000).toFixed(1)} s after the last run`);
+  console.log(
+    `index builds finished ${((performance.now() - waitStarted) / 1000).toFixed(1)} s after the last run`,
+  );
   const queries = (
     JSON.parse(await readFile("eval/queries.json", "utf8")) as { queries: { query: string }[] }
   ).queries;

@@ -15,6 +15,8 @@ import { type EncodedText, WordPieceTokenizer } from "./tokenizer.js";
  * 128 pieces: 115 (batch 2) vs 150 (16); 16-32 pieces: flat (87-97) up to batch 32.
  */
 const MAX_BATCH_TOKENS = 512;
+/** ...except for short texts, where the batch stays in cache anyway and fewer calls save overhead. */
+const SHORT_TEXT_PIECES = 32;
 /**
  * A batch is also cut when padding would make it this much bigger than its real tokens: task
  * titles run from 5 to 80 word pieces, and one batch of 32 unsorted titles padded to its longest
@@ -185,7 +187,7 @@ export class OnnxEmbedder implements Embedder {
       if (
         batch.length > 0 &&
         (batch.length >= this.batchSize ||
-          padded > MAX_BATCH_TOKENS ||
+          (padded > MAX_BATCH_TOKENS && longest > SHORT_TEXT_PIECES) ||
           (batch.length >= MIN_SPLIT_BATCH && padded > MAX_PADDING_RATIO * (real + longest)))
       ) {
         yield batch;

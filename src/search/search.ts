@@ -78,6 +78,16 @@ export async function search(query: SearchQuery, context: SearchContext): Promis
     fused.set(row.pointId, entry);
   };
 
+  // The query's embedding starts first: it runs in the embedder's worker threads while this
+  // thread answers the keyword side from SQLite. One turn of the event loop lets it get past
+  // the cache lookups and reach a worker before SQLite holds this thread.
+  let embedding: Promise<Float32Array[]> | null = null;
+  if (mode !== "keyword") {
+    if (!context.embedder) throw new SearchError("search", "no_embedder", "vector search needs an embedder");
+    embedding = context.embedder.embed([text]);
+    embedding.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    if (mode === "hybrid") await new Promise((resolve) => setImmediate(resolve));
+  }
   if (mode !== "vector") {
     const hits = context.state.keywordSearch({
       query: text,
@@ -89,9 +99,8 @@ export async function search(query: SearchQuery, context: SearchContext): Promis
       add(hit.row, mode === "keyword" ? hit.score : 1 / (RRF_K + rank + 1), { keyword: rank + 1 });
     });
   }
-  if (mode !== "keyword") {
-    if (!context.embedder) throw new SearchError("search", "no_embedder", "vector search needs an embedder");
-    const [vector] = await context.embedder.embed([text]);
+  if (embedding) {
+    const [vector] = await embedding;
     const filter = storeFilter(context.state, query, files);
     for (const collection of collections) {
       const points = await context.store.search(collection, vector as Float32Array, {

@@ -4,8 +4,9 @@
  *
  * Why not one session with N intra-op threads: a transformer on short texts (task titles,
  * 10-30 word pieces) leaves most of an intra-op thread's time in synchronisation; sessions
- * running whole batches side by side kept both cores busy. On the project's 2 cores, int8:
- * one session × 2 threads 546-579 texts/s, two sessions × 1 thread ≈ 700 (bench:embed). Two
+ * running whole batches side by side kept both cores busy. On the project's 2 cores, int8,
+ * titles in one call: one session × 2 threads 467-539 texts/s, two sessions × 1 thread
+ * 643-713 (bench:embed, 2026-12-02). Two
  * sessions in one thread do not overlap (onnxruntime-node runs one inference at a time per
  * thread), hence worker threads.
  *

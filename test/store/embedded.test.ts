@@ -172,6 +172,17 @@ describe("embedded store: storage", () => {
         ).rejects.toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/vector\[1\]/) });
       }
       expect(await store.count("c")).toBe(0);
+      // A query vector gets the same checks: null, strings and NaN are refused, not read as 0.
+      for (const bad of [
+        [1, null, 3],
+        [1, "2", 3],
+        [1, Number.NaN, 3],
+      ]) {
+        await expect(store.search("c", bad as unknown as number[])).rejects.toMatchObject({
+          code: "invalid_argument",
+          message: expect.stringMatching(/query vector\[1\]/),
+        });
+      }
     } finally {
       await store.close();
     }

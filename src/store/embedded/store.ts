@@ -56,7 +56,7 @@ import {
 import { HnswGraph } from "./graph.js";
 import { buildInWorker } from "./hnsw.js";
 import { type FilterMatch, freezeDeep } from "./payload-index.js";
-import { prepareFiniteVector, prepareVector, TopK } from "./vectors.js";
+import { prepareFiniteVector, TopK } from "./vectors.js";
 import { WalChangeDetector } from "./wal-watch.js";
 
 /** Tunables, with the figures that chose the defaults. */
@@ -811,10 +811,14 @@ export class EmbeddedStore implements VectorStore {
         `query vector has ${vector?.length} dims, collection ${c.name} has ${c.dims}`,
       );
     }
-    const q = prepareVector(vector, c.distance);
-    for (let i = 0; i < q.length; i++) {
-      if (!Number.isFinite(q[i]))
-        throw new StoreError(op, "invalid_argument", `query vector[${i}] is not a finite number`);
+    // Checked like an upsert's vectors: null or "1" must not become a number silently.
+    const q = prepareFiniteVector(vector, c.distance);
+    if (typeof q === "number") {
+      throw new StoreError(
+        op,
+        "invalid_argument",
+        `query vector[${q}] is ${JSON.stringify(vector[q]) ?? String(vector[q])}; vector values must be finite numbers`,
+      );
     }
     const k = limit + offset;
     const filtered = options.filter ? this.evaluate(c, options.filter, op) : null;

@@ -43,24 +43,18 @@ export function l2sqRow(slab: Float32Array, row: number, q: Float32Array, dims: 
   return s0 + s1;
 }
 
-/** Copy `v` into a new Float32Array, unit-normalised when `distance` is Cosine (as Qdrant stores it). */
-export function prepareVector(v: ArrayLike<number>, distance: Distance): Float32Array {
-  // The constructor copies a typed array in one block; Float32Array.from walks an iterator.
-  const out = new Float32Array(v);
-  if (distance === "Cosine") scaleToUnit(out, sumOfSquares(out));
-  return out;
-}
-
 /**
- * `prepareVector` that also checks every element: returns the index of the first element that
- * is not a number, or not a finite float32 (NaN, ±Infinity, or beyond float32's ±3.4e38, which
- * would be stored as Infinity), instead of a vector.
+ * A float32 copy of `v`, scaled to unit length for Cosine (the store scores Cosine as a dot
+ * product), after checking every element: returns the index of the first element that is not
+ * a number, or not a finite float32 (NaN, ±Infinity, or beyond float32's ±3.4e38, which would
+ * be stored as Infinity), instead of a vector.
  */
 export function prepareFiniteVector(v: ArrayLike<number>, distance: Distance): Float32Array | number {
   // A plain array may hold anything (null, "1"), which float32 conversion would turn into numbers.
   if (!ArrayBuffer.isView(v)) {
     for (let i = 0; i < v.length; i++) if (typeof v[i] !== "number") return i;
   }
+  // The constructor copies a typed array in one block; Float32Array.from walks an iterator.
   const out = new Float32Array(v);
   const n = sumOfSquares(out);
   // float32 squares cannot overflow a double: a non-finite sum means a non-finite element.

@@ -88,6 +88,8 @@ export interface LocalEmbedder extends Embedder {
   readonly spec: ModelSpec;
   readonly threads: number;
   readonly workers: number;
+  /** Intra-op threads of each session (threads / workers). */
+  readonly threadsPerSession: number;
   readonly batchSize: number;
   /** Texts cut at maxTokens since creation. */
   truncatedCount(): number;
@@ -233,6 +235,7 @@ export async function createEmbedder(options: EmbedderOptions = {}): Promise<Loc
     spec,
     threads: onnx.threads,
     workers: onnx.workers,
+    threadsPerSession: onnx.threadsPerSession,
     batchSize: onnx.batchSize,
     embed: (texts) => front.embed(texts),
     close: () => front.close(),

@@ -40,6 +40,20 @@ export interface InferencePoolOptions {
   spin: boolean;
 }
 
+/**
+ * onnxruntime session options for `threads` intra-op threads: the same for a session on the
+ * calling thread and in a worker (plain data, so it crosses into the worker as workerData).
+ */
+export function sessionOptions(threads: number, spin: boolean) {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential" as const,
+    graphOptimizationLevel: "all" as const,
+    extra: { session: { intra_op: { allow_spinning: spin ? "1" : "0" } } },
+  };
+}
+
 // Plain JavaScript run with `eval: true`, so the worker runs the same from sources (tsx,
 // vitest) and from the compiled dist/ without a separate build entry.
 const WORKER_SOURCE = `
@@ -48,18 +62,12 @@ const ort = require(workerData.ortPath);
 (async () => {
   let session;
   try {
-    session = await ort.InferenceSession.create(workerData.onnxPath, {
-      intraOpNumThreads: workerData.threads,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-      extra: { session: { intra_op: { allow_spinning: workerData.spin ? "1" : "0" } } },
-    });
+    session = await ort.InferenceSession.create(workerData.onnxPath, workerData.sessionOptions);
   } catch (error) {
     parentPort.postMessage({ type: "failed", error: String((error && error.message) || error) });
     return;
   }
-  parentPort.postMessage({ type: "ready", inputNames: session.inputNames, outputNames: session.outputNames });
+  parentPort.postMessage({ type: "ready", inputNames: session.inputNames });
   parentPort.on("message", async (job) => {
     if (job.type === "close") {
       await session.release();
@@ -94,7 +102,6 @@ interface Pending {
 
 export class InferencePool {
   readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
   private readonly queue: Pending[] = [];
   private readonly inFlight = new Map<number, Pending & { lane: Lane }>();
   private nextId = 0;
@@ -103,10 +110,9 @@ export class InferencePool {
 
   private constructor(
     private readonly lanes: Lane[],
-    names: { inputNames: string[]; outputNames: string[] },
+    inputNames: string[],
   ) {
-    this.inputNames = names.inputNames;
-    this.outputNames = names.outputNames;
+    this.inputNames = inputNames;
     for (const lane of lanes) {
       lane.worker.on("message", (message: WorkerMessage) => this.onMessage(lane, message));
       lane.worker.on("error", (error) => this.failLane(lane, error));
@@ -130,8 +136,7 @@ export class InferencePool {
             workerData: {
               ortPath,
               onnxPath: options.onnxPath,
-              spin: options.spin,
-              threads: options.threadsPerWorker,
+              sessionOptions: sessionOptions(options.threadsPerWorker, options.spin),
             },
           });
           started.push(worker);
@@ -145,18 +150,13 @@ export class InferencePool {
         }),
       );
       const lanes = started.map((worker) => ({ worker, busy: false }));
-      const first = ready[0] as ReadyMessage;
-      return new InferencePool(lanes, first);
+      return new InferencePool(lanes, (ready[0] as ReadyMessage).inputNames);
     } catch (error) {
       await Promise.all(started.map((worker) => worker.terminate()));
       throw new EmbeddingError("load model", "model_invalid", `onnxruntime cannot load ${options.onnxPath}`, {
         cause: error,
       });
     }
-  }
-
-  get size(): number {
-    return this.lanes.length;
   }
 
   /** Run one inference on the next free worker. The input buffers are transferred (detached). */
@@ -247,7 +247,6 @@ export class InferencePool {
 interface ReadyMessage {
   type: "ready";
   inputNames: string[];
-  outputNames: string[];
 }
 
 type WorkerMessage =

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import ort from "onnxruntime-node";
 import type { Embedder } from "./embedder.js";
 import { EmbeddingError } from "./errors.js";
-import { InferencePool, type InferenceResult } from "./inference-pool.js";
+import { type InferenceJob, InferencePool, type InferenceResult, sessionOptions } from "./inference-pool.js";
 import type { ModelSpec } from "./model-files.js";
 import { meanPoolNormalise } from "./pooling.js";
 import { assertEmbeddable, normaliseText } from "./text.js";
@@ -77,6 +77,8 @@ export class OnnxEmbedder implements Embedder {
     private readonly needsTokenTypes: boolean,
     threads: number,
     readonly workers: number,
+    /** Intra-op threads of each session. */
+    readonly threadsPerSession: number,
     options: OnnxEmbedderOptions,
   ) {
     this.modelId = spec.modelId;
@@ -113,15 +115,16 @@ export class OnnxEmbedder implements Embedder {
       spec.tokenizerConfigPath,
       spec.maxTokens,
     );
+    const threadsPerSession = workers > 1 ? Math.max(1, Math.floor(threads / workers)) : threads;
     const runner =
       workers > 1
         ? await InferencePool.create({
             onnxPath: spec.onnxPath,
             workers,
-            threadsPerWorker: Math.max(1, Math.floor(threads / workers)),
+            threadsPerWorker: threadsPerSession,
             spin: options.spin ?? false,
           })
-        : await LocalRunner.create(spec.onnxPath, threads, options.spin ?? false);
+        : await LocalRunner.create(spec.onnxPath, threadsPerSession, options.spin ?? false);
     for (const input of ["input_ids", "attention_mask"]) {
       if (!runner.inputNames.includes(input)) {
         await runner.close();
@@ -129,7 +132,16 @@ export class OnnxEmbedder implements Embedder {
       }
     }
     const needsTokenTypes = runner.inputNames.includes("token_type_ids");
-    return new OnnxEmbedder(spec, runner, tokenizer, needsTokenTypes, threads, workers, options);
+    return new OnnxEmbedder(
+      spec,
+      runner,
+      tokenizer,
+      needsTokenTypes,
+      threads,
+      workers,
+      threadsPerSession,
+      options,
+    );
   }
 
   /** Embed texts; one L2-normalised vector per text, in input order. */
@@ -255,7 +267,7 @@ export class OnnxEmbedder implements Embedder {
 /** What runs the graph: one session on this thread, or an InferencePool of worker threads. */
 interface Runner {
   readonly inputNames: readonly string[];
-  run(job: { feeds: Record<string, BigInt64Array>; shape: [number, number] }): Promise<InferenceResult>;
+  run(job: InferenceJob): Promise<InferenceResult>;
   close(): Promise<void>;
 }
 
@@ -269,15 +281,7 @@ class LocalRunner implements Runner {
 
   static async create(onnxPath: string, threads: number, spin: boolean): Promise<LocalRunner> {
     try {
-      return new LocalRunner(
-        await ort.InferenceSession.create(onnxPath, {
-          intraOpNumThreads: threads,
-          interOpNumThreads: 1,
-          executionMode: "sequential",
-          graphOptimizationLevel: "all",
-          extra: { session: { intra_op: { allow_spinning: spin ? "1" : "0" } } },
-        }),
-      );
+      return new LocalRunner(await ort.InferenceSession.create(onnxPath, sessionOptions(threads, spin)));
     } catch (error) {
       throw new EmbeddingError("load model", "model_invalid", `onnxruntime cannot load ${onnxPath}`, {
         cause: error,
@@ -285,10 +289,7 @@ class LocalRunner implements Runner {
     }
   }
 
-  async run(job: {
-    feeds: Record<string, BigInt64Array>;
-    shape: [number, number];
-  }): Promise<InferenceResult> {
+  async run(job: InferenceJob): Promise<InferenceResult> {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, data] of Object.entries(job.feeds))
       feeds[name] = new ort.Tensor("int64", data, job.shape);

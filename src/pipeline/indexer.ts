@@ -137,8 +137,9 @@ interface PreparedFile {
 }
 
 /**
- * Read, parse and embed one file; null when it needs no writing (unchanged or binary). Reads
- * the state but never writes it: commitFile does, in file order.
+ * Read, parse and embed one file; null when it needs no writing (unchanged or binary). Of the
+ * state it writes only an unchanged file's new size and mtime: its records are committed by
+ * commitFile, in file order.
  */
 async function prepareFile(
   file: DiscoveredFile,

@@ -33,10 +33,7 @@ export function registerModelCommand(program: Command): void {
       embedder = await createEmbedder(options);
       const info = await describeModel(embedder.spec);
       const threads = {
-        intraOp:
-          embedder.workers > 1
-            ? Math.max(1, Math.floor(embedder.threads / embedder.workers))
-            : embedder.threads,
+        intraOp: embedder.threadsPerSession,
         workers: embedder.workers,
         cores: availableParallelism(),
         batchSize: embedder.batchSize,

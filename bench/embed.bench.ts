@@ -1,7 +1,8 @@
 /**
  * Embedding benchmark (issue 3): the dev corpus' task titles through planvec's local ONNX
  * embedder (int8 and fp32; one session with 1 or 2 intra-op threads; 2 worker sessions of 1
- * thread each, the default on 2 cores; batches of 1, 8, 32 and one call with every text) and, in the same run, through Python sentence-transformers (PyTorch CPU)
+ * thread each, the default on 2 cores; batches of 1, 8, 32 and one call with every text) and,
+ * in the same run, through Python sentence-transformers (PyTorch CPU)
  * on the same texts. Prints texts/s, the planvec/Python ratio, one short query's latency, the
  * warm disk-cache rate and peak RSS. Targets: >= 200 texts/s on 2 cores, >= 2.0x Python,
  * <= 15 ms per short query.

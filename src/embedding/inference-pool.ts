@@ -127,36 +127,40 @@ export class InferencePool {
   /** Start `workers` worker threads and load the graph in each; rejects if any cannot. */
   static async create(options: InferencePoolOptions): Promise<InferencePool> {
     const ortPath = require.resolve("onnxruntime-node");
-    const started: Worker[] = [];
-    try {
-      const ready = await Promise.all(
-        Array.from({ length: options.workers }, () => {
-          const worker = new Worker(WORKER_SOURCE, {
-            eval: true,
-            workerData: {
-              ortPath,
-              onnxPath: options.onnxPath,
-              sessionOptions: sessionOptions(options.threadsPerWorker, options.spin),
-            },
-          });
-          started.push(worker);
-          return new Promise<ReadyMessage>((resolve, reject) => {
-            worker.once("message", (message: WorkerMessage) => {
-              if (message.type === "ready") resolve(message);
-              else reject(new Error(message.type === "failed" ? message.error : "unexpected message"));
-            });
-            worker.once("error", reject);
-          });
-        }),
+    const started = Array.from({ length: options.workers }, () => {
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: {
+          ortPath,
+          onnxPath: options.onnxPath,
+          sessionOptions: sessionOptions(options.threadsPerWorker, options.spin),
+        },
+      });
+      const ready = new Promise<ReadyMessage>((resolve, reject) => {
+        worker.once("message", (message: WorkerMessage) => {
+          if (message.type === "ready") resolve(message);
+          else reject(new Error(message.type === "failed" ? message.error : "unexpected message"));
+        });
+        worker.once("error", reject);
+        worker.once("exit", (code) => reject(new Error(`inference worker exited with code ${code}`)));
+      });
+      return { worker, ready };
+    });
+    // Every worker must have answered before any is stopped: terminating one while its
+    // session is still loading in native code aborts the whole process (onnxruntime-node
+    // throws into a torn-down environment).
+    const outcomes = await Promise.allSettled(started.map((s) => s.ready));
+    const failure = outcomes.find((outcome) => outcome.status === "rejected");
+    if (failure) {
+      await Promise.all(
+        started.map(({ worker }, i) => stopWorker(worker, outcomes[i]?.status === "fulfilled")),
       );
-      const lanes = started.map((worker) => ({ worker, busy: false }));
-      return new InferencePool(lanes, (ready[0] as ReadyMessage).inputNames);
-    } catch (error) {
-      await Promise.all(started.map((worker) => worker.terminate()));
       throw new EmbeddingError("load model", "model_invalid", `onnxruntime cannot load ${options.onnxPath}`, {
-        cause: error,
+        cause: failure.reason,
       });
     }
+    const lanes = started.map(({ worker }) => ({ worker, busy: false }));
+    return new InferencePool(lanes, (outcomes[0] as PromiseFulfilledResult<ReadyMessage>).value.inputNames);
   }
 
   /** Run one inference on the next free worker. The input buffers are transferred (detached). */
@@ -181,18 +185,7 @@ export class InferencePool {
     }
     // Let running inferences finish: releasing a session under a running one is not safe.
     if (this.inFlight.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    await Promise.all(
-      this.lanes.map(
-        (lane) =>
-          new Promise<void>((resolve) => {
-            lane.worker.once("exit", () => resolve());
-            lane.worker.ref(); // held until it has exited: the caller awaits that
-            lane.worker.postMessage({ type: "close" });
-            // A worker stuck in native code still goes: terminate after a grace period.
-            setTimeout(() => void lane.worker.terminate(), 2_000).unref();
-          }),
-      ),
-    );
+    await Promise.all(this.lanes.map((lane) => stopWorker(lane.worker, true)));
   }
 
   private dispatch(): void {
@@ -242,6 +235,21 @@ export class InferencePool {
       this.dispatch();
     }
   }
+}
+
+/**
+ * Stop a worker that is not running an inference and wait for it to exit. A worker with a
+ * session is asked to release it first; one whose load failed ends by itself. A worker stuck
+ * in native code still goes: terminated after a grace period.
+ */
+function stopWorker(worker: Worker, hasSession: boolean): Promise<void> {
+  if (worker.threadId < 0) return Promise.resolve(); // already exited
+  return new Promise<void>((resolve) => {
+    worker.once("exit", () => resolve());
+    worker.ref(); // held until it has exited: the caller awaits that
+    if (hasSession) worker.postMessage({ type: "close" });
+    setTimeout(() => void worker.terminate(), 2_000).unref();
+  });
 }
 
 interface ReadyMessage {

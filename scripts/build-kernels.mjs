@@ -13,8 +13,10 @@ const outPath = join(dir, "kernels-wasm.ts");
 
 export async function assembleKernels() {
   const wabt = await createWabt();
-  const module = wabt.parseWat("kernels.wat", readFileSync(watPath, "utf8"), { simd: true });
-  module.validate();
+  // threads: the slab is a shared memory, so a search worker thread can read it in place.
+  const features = { simd: true, threads: true };
+  const module = wabt.parseWat("kernels.wat", readFileSync(watPath, "utf8"), features);
+  module.validate(features);
   const { buffer } = module.toBinary({ write_debug_names: false });
   module.destroy();
   const base64 = Buffer.from(buffer).toString("base64");

@@ -476,10 +476,16 @@ function badSpec(spec: string, hint: string): StoreError {
 export interface OpenStoreOptions {
   /** Environment to read QDRANT_* and BATCH_SIZE from (default process.env). */
   env?: Record<string, string | undefined>;
-  /** Embedded: build an HNSW index once a collection has more points than this (default 20,000). */
+  /** Embedded: build an HNSW index once a collection has more points than this (default 10,000). */
   hnswThreshold?: number;
   /** Embedded: build indexes in a worker thread (default true). */
   backgroundIndexing?: boolean;
+  /**
+   * Embedded: run the scoring part of searches on a second thread (default false), so a
+   * server's main thread keeps parsing and answering requests meanwhile. Worth it for
+   * servers under concurrent load; a one-shot CLI search would only pay the thread's start.
+   */
+  searchThread?: boolean;
 }
 
 /** Signature of `openStore` (implemented in `src/store/index.ts`). */

@@ -67,7 +67,8 @@ export class StorageManager extends BaseManager {
       ...(qdrant.port !== undefined ? { QDRANT_PORT: String(qdrant.port) } : {}),
       ...(qdrant.apiKey ? { QDRANT_API_KEY: qdrant.apiKey } : {}),
     };
-    const store = await openStore(spec, { env });
+    // A server under concurrent load: searches score on a second thread (see search-thread.ts).
+    const store = await openStore(spec, { env, searchThread: true });
     try {
       const state = IndexState.open(
         resolve(parsed.kind === "embedded" ? parsed.path : ".planvec"),

@@ -55,7 +55,8 @@ export async function startQdrantCompatServer(
   const ownsStore = store === undefined;
   if (!store) {
     const { openStore } = await import("../../store/index.js");
-    store = await openStore(`embedded:${dataDir}`, options.storeOptions ?? {});
+    // Searches score on a second thread while this one serves requests (see search-thread.ts).
+    store = await openStore(`embedded:${dataDir}`, { searchThread: true, ...options.storeOptions });
   }
   const indexFile =
     ownsStore || options.dataDir ? join(dataDir, "qdrant-compat", "payload-indexes.json") : null;

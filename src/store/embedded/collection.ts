@@ -8,7 +8,16 @@ import type { HnswGraph } from "./graph.js";
 import { PayloadIndex, type SlotSpace } from "./payload-index.js";
 import { type Metric, VectorSlab } from "./slab.js";
 
+let nextUid = 1;
+
 export class CollectionState implements SlotSpace {
+  /** Identifies this in-memory state to the search thread (a reload makes a new one). */
+  readonly uid = nextUid++;
+  /**
+   * Bumped by every change a search reads (vectors, liveness, index coverage): a search run
+   * on the search thread is used only if this did not move while it ran.
+   */
+  version = 0;
   /** One past the highest slot in use. */
   capacity = 0;
   readonly slab: VectorSlab;
@@ -76,9 +85,10 @@ export class CollectionState implements SlotSpace {
     this.slab.ensureRows(slot + 1, exact);
     if (slot < this.alive.length) return;
     const size = exact ? slot + 1 : Math.max(slot + 1, this.alive.length * 2, 1024);
-    this.alive = grow(this.alive, size);
-    this.inIndex = grow(this.inIndex, size);
-    this.servable = grow(this.servable, size);
+    // alive and servable in shared memory: the search thread reads them in place.
+    this.alive = grow(this.alive, size, true);
+    this.inIndex = grow(this.inIndex, size, false);
+    this.servable = grow(this.servable, size, true);
     const seqOf = new Float64Array(size);
     seqOf.set(this.seqOf);
     this.seqOf = seqOf;
@@ -86,6 +96,7 @@ export class CollectionState implements SlotSpace {
 
   /** Apply a committed point write. */
   put(slot: number, id: PointId, vector: Float32Array | null, payload: Payload, seq: number): void {
+    this.version++;
     this.ensureSlot(slot);
     if (slot >= this.capacity) this.capacity = slot + 1;
     if (!this.alive[slot]) {
@@ -109,6 +120,7 @@ export class CollectionState implements SlotSpace {
   /** Apply a committed delete. */
   remove(slot: number): void {
     if (!this.alive[slot]) return;
+    this.version++;
     this.alive[slot] = 0;
     this.liveCount--;
     const id = this.ids[slot];
@@ -129,6 +141,7 @@ export class CollectionState implements SlotSpace {
 
   /** Recompute coverage after an index swap: servable = live, in index, unchanged since `seq`. */
   recomputeCoverage(): void {
+    this.version++;
     this.servableCount = 0;
     this.tail.clear();
     for (let s = 0; s < this.capacity; s++) {
@@ -140,8 +153,8 @@ export class CollectionState implements SlotSpace {
   }
 }
 
-function grow(a: Uint8Array, size: number): Uint8Array {
-  const b = new Uint8Array(size);
+function grow(a: Uint8Array, size: number, shared: boolean): Uint8Array {
+  const b = new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
   b.set(a);
   return b;
 }

@@ -21,6 +21,26 @@ const HEADER_BYTES = 96;
 const LOAD_CHUNK = 4096;
 const DELETE_MARK = 0x01;
 
+/** The graph's arrays (in shared memory) and shape: what the search thread needs to search it. */
+export interface SharedGraph {
+  count: number;
+  maxM: number;
+  maxM0: number;
+  maxLevel: number;
+  entry: number;
+  level0: Int32Array;
+  labelOf: Int32Array;
+  deleted: Uint8Array;
+  upperStart: Int32Array;
+  upper: Int32Array;
+}
+
+// The graph is read-only once loaded, so its arrays live in shared memory: the search thread
+// walks the same graph without a copy.
+function sharedInt32(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * 4));
+}
+
 export class HnswFormatError extends Error {
   override readonly name = "HnswFormatError";
 }
@@ -88,9 +108,9 @@ export class HnswGraph {
         throw new HnswFormatError(`${file}: entry point ${entry} outside ${count} elements`);
       }
       const stride0 = maxM0 + 1;
-      const level0 = new Int32Array(count * stride0);
-      const labelOf = new Int32Array(count);
-      const deleted = new Uint8Array(count);
+      const level0 = sharedInt32(count * stride0);
+      const labelOf = sharedInt32(count);
+      const deleted = new Uint8Array(new SharedArrayBuffer(count));
       for (let first = 0; first < count; first += LOAD_CHUNK) {
         const n = Math.min(LOAD_CHUNK, count - first);
         const chunk = read(n * perElement);
@@ -106,7 +126,7 @@ export class HnswGraph {
           labelOf[id] = Number(chunk.readBigUInt64LE(base + labelOffset));
         }
       }
-      const upperStart = new Int32Array(count).fill(-1);
+      const upperStart = sharedInt32(count).fill(-1);
       const lists: Int32Array[] = [];
       let upperLength = 0;
       for (let id = 0; id < count; id++) {
@@ -128,7 +148,7 @@ export class HnswGraph {
         upperLength += list.length;
         lists.push(list);
       }
-      const upper = new Int32Array(upperLength);
+      const upper = sharedInt32(upperLength);
       let at = 0;
       for (const list of lists) {
         upper.set(list, at);
@@ -145,6 +165,38 @@ export class HnswGraph {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** The arrays and shape another thread needs to search this graph (no copy). */
+  share(): SharedGraph {
+    return {
+      count: this.count,
+      maxM: this.maxM,
+      maxM0: this.maxM0,
+      maxLevel: this.maxLevel,
+      entry: this.entry,
+      level0: this.level0,
+      labelOf: this.labelOf,
+      deleted: this.deleted,
+      upperStart: this.upperStart,
+      upper: this.upper,
+    };
+  }
+
+  /** A graph over arrays another thread shared (its own visited marks). */
+  static fromShared(g: SharedGraph): HnswGraph {
+    return new HnswGraph(
+      g.count,
+      g.maxM,
+      g.maxM0,
+      g.maxLevel,
+      g.entry,
+      g.level0,
+      g.labelOf,
+      g.deleted,
+      g.upperStart,
+      g.upper,
+    );
   }
 
   /** Labels of the elements not marked deleted. */

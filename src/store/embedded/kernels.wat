@@ -7,7 +7,7 @@
 ;; Assembled by scripts/build-kernels.mjs into kernels-wasm.ts (base64); a test checks the
 ;; committed bytes are what this file assembles to.
 (module
-  (import "env" "memory" (memory 1 65536))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; Dot product of the n floats at a and b.
   (func $dot (param $a i32) (param $b i32) (param $n i32) (result f32)

@@ -3,9 +3,13 @@
  * `slot * dims`, in a WebAssembly memory so exact scans run in the SIMD kernels of
  * kernels.wat (≈3× the plain JavaScript loop: 100k × 384-d scored in ≈17 ms instead of 50).
  *
- * Layout of the memory: [query | slot list | scores | rows...]. A wasm32 memory stops at
- * 4 GiB; a slab that would pass it (or a runtime without WebAssembly SIMD) moves to a plain
- * ArrayBuffer scored by the JavaScript kernels, with the same results.
+ * The memory is shared (SharedArrayBuffer-backed), so a search thread can score the rows in
+ * place (search-thread.ts): each thread has its own scratch area (query, slot list, scores).
+ * Layout: [scratch 0 | scratch 1 | rows...]; scratch 0 is the owner's, 1 the search thread's.
+ *
+ * A wasm32 memory stops at 4 GiB; a slab that would pass it (or a runtime without WebAssembly
+ * SIMD or shared memories) moves to a plain ArrayBuffer scored by the JavaScript kernels, with
+ * the same results, and is searched on the owner's thread only.
  */
 import { KERNELS_WASM_BASE64 } from "./kernels-wasm.js";
 import { dotRow, l2sqRow, type TopK } from "./vectors.js";
@@ -14,6 +18,8 @@ import { dotRow, l2sqRow, type TopK } from "./vectors.js";
 const CHUNK = 4096;
 const PAGE = 65_536;
 const MAX_PAGES = 65_536;
+/** Scratch areas: the owning thread's and one search thread's. */
+const SCRATCH_AREAS = 2;
 
 interface Kernels {
   score_slots(
@@ -28,15 +34,15 @@ interface Kernels {
 }
 
 /** The part of the WebAssembly API used here (the project's TypeScript lib has no DOM types). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   grow(pages: number): number;
 }
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
@@ -60,17 +66,23 @@ function roundUp(n: number, to: number): number {
 
 export type Metric = "dot" | "l2sq";
 
+/** What another thread needs to attach to a slab: its memory (shared) and row width. */
+export interface SharedSlab {
+  memory: WasmMemory;
+  dims: number;
+}
+
 export class VectorSlab {
   /** Rows the slab can hold without growing. */
   rowCapacity = 0;
   private memory: WasmMemory | null = null;
   private kernels: Kernels | null = null;
-  private buffer: ArrayBuffer;
+  private buffer: ArrayBuffer | SharedArrayBuffer;
   private floats!: Float32Array;
   /** Views of the scratch area, re-made when the memory grows (its buffer changes then). */
   private slotsView!: Int32Array;
   private scoresView!: Float32Array;
-  private readonly queryOffset = 0;
+  private readonly queryOffset: number;
   private readonly slotsOffset: number;
   private readonly scoresOffset: number;
   private readonly slabOffset: number;
@@ -79,17 +91,24 @@ export class VectorSlab {
     readonly dims: number,
     /** Force the JavaScript kernels (tests compare both paths). */
     useWasm = true,
+    /** Attach to another thread's slab (its shared memory) with the search thread's scratch. */
+    attach?: SharedSlab,
   ) {
-    this.slotsOffset = roundUp(dims * 4, 64);
+    const scratchBytes = roundUp(roundUp(dims * 4, 64) + CHUNK * 8, 64);
+    this.queryOffset = attach ? scratchBytes : 0;
+    this.slotsOffset = this.queryOffset + roundUp(dims * 4, 64);
     this.scoresOffset = this.slotsOffset + CHUNK * 4;
-    this.slabOffset = roundUp(this.scoresOffset + CHUNK * 4, 64);
-    const module = useWasm ? kernelModule() : null;
+    this.slabOffset = SCRATCH_AREAS * scratchBytes;
+    const module = useWasm || attach ? kernelModule() : null;
     if (module && wasm) {
       try {
-        this.memory = new wasm.Memory({
-          initial: Math.ceil(this.slabOffset / PAGE),
-          maximum: MAX_PAGES,
-        });
+        this.memory =
+          attach?.memory ??
+          new wasm.Memory({
+            initial: Math.ceil(this.slabOffset / PAGE),
+            maximum: MAX_PAGES,
+            shared: true,
+          });
         const instance = new wasm.Instance(module, { env: { memory: this.memory } });
         this.kernels = instance.exports as unknown as Kernels;
       } catch {
@@ -98,8 +117,29 @@ export class VectorSlab {
         this.kernels = null;
       }
     }
+    if (attach && !this.memory) throw new Error("cannot attach to the slab: no WebAssembly SIMD kernels");
     this.buffer = this.memory ? this.memory.buffer : new ArrayBuffer(this.slabOffset);
     this.remakeViews();
+    if (attach) this.refresh();
+  }
+
+  /** The memory and row width a search thread attaches to, or null once in plain memory. */
+  shared(): SharedSlab | null {
+    return this.memory ? { memory: this.memory, dims: this.dims } : null;
+  }
+
+  /**
+   * On an attached slab: see rows the owner added since (a shared memory grows in place,
+   * but each thread's view of it has the length it had when taken).
+   */
+  refresh(): void {
+    if (!this.memory) return;
+    const buffer = this.memory.buffer;
+    if (buffer.byteLength !== this.buffer.byteLength) {
+      this.buffer = buffer;
+      this.remakeViews();
+    }
+    this.rowCapacity = Math.floor((this.buffer.byteLength - this.slabOffset) / (this.dims * 4));
   }
 
   private remakeViews(): void {
@@ -140,7 +180,7 @@ export class VectorSlab {
       this.memory = null;
       this.kernels = null;
     }
-    const next = new ArrayBuffer(bytes);
+    const next: ArrayBuffer = new ArrayBuffer(bytes);
     new Uint8Array(next).set(new Uint8Array(this.buffer, 0, Math.min(this.buffer.byteLength, bytes)));
     this.buffer = next;
     this.remakeViews();

@@ -56,6 +56,7 @@ import {
 import { HnswGraph } from "./graph.js";
 import { buildInWorker } from "./hnsw.js";
 import { type FilterMatch, freezeDeep } from "./payload-index.js";
+import { type SearchHits, type SearchMode, SearchThread } from "./search-thread.js";
 import { prepareFiniteVector, TopK } from "./vectors.js";
 import { WalChangeDetector } from "./wal-watch.js";
 
@@ -84,6 +85,11 @@ const DEFAULTS = {
 };
 
 const NAME_RULE = /^[^/\\\0]{1,255}$/;
+/**
+ * Searches scoring fewer rows than this stay on the calling thread: handing one to the search
+ * thread costs ≈20-40 µs (two messages), what the kernels take for ≈250 rows.
+ */
+const SEARCH_THREAD_MIN_ROWS = 512;
 /** Rows per multi-row INSERT (5 parameters each, 2,500 in all: below SQLite's 32,766 limit). */
 const INSERT_ROWS = 500;
 
@@ -91,7 +97,9 @@ export class EmbeddedStore implements VectorStore {
   readonly kind = "embedded" as const;
   readonly location: string;
   private readonly collections = new Map<string, CollectionState>();
-  private readonly opts: typeof DEFAULTS & { backgroundIndexing: boolean };
+  private readonly opts: typeof DEFAULTS & { backgroundIndexing: boolean; searchThread: boolean };
+  /** The search thread (opts.searchThread), or "failed" when it could not start. */
+  private thread: SearchThread | "failed" | null = null;
   private closed = false;
   private dataVersion = 0;
   private readonly indexDir: string;
@@ -116,6 +124,7 @@ export class EmbeddedStore implements VectorStore {
       hnswEf: options.hnswEf ?? DEFAULTS.hnswEf,
       buildDelayMs: options.buildDelayMs ?? DEFAULTS.buildDelayMs,
       backgroundIndexing: options.backgroundIndexing ?? true,
+      searchThread: options.searchThread ?? false,
     };
   }
 
@@ -127,6 +136,11 @@ export class EmbeddedStore implements VectorStore {
     mkdirSync(store.indexDir, { recursive: true });
     await store.loadAll();
     store.removeOrphanIndexFiles();
+    if (store.opts.searchThread) {
+      // Started here, not on the first search, so a server's first requests use it too.
+      // A thread that cannot start leaves searches on this thread.
+      store.thread = await SearchThread.start().catch(() => "failed" as const);
+    }
     return store;
   }
 
@@ -222,6 +236,7 @@ export class EmbeddedStore implements VectorStore {
       }
     }
     c.hnsw = hnsw;
+    c.version++;
     c.hnswFile = file;
     c.hnswSeq = seq;
     c.recomputeCoverage();
@@ -367,6 +382,8 @@ export class EmbeddedStore implements VectorStore {
 
   private dispose(c: CollectionState): void {
     c.disposed = true;
+    c.version++;
+    if (this.thread instanceof SearchThread) this.thread.forget(c.uid);
     if (c.buildTimer) clearTimeout(c.buildTimer);
     c.buildTimer = null;
     if (c.cancelBuild) void c.cancelBuild();
@@ -822,7 +839,8 @@ export class EmbeddedStore implements VectorStore {
     }
     const k = limit + offset;
     const filtered = options.filter ? this.evaluate(c, options.filter, op) : null;
-    const hits = this.nearest(c, q, k, filtered, options);
+    const hits = await this.nearest(c, q, k, filtered, options);
+    if (this.closed) throw new StoreError(op, "closed", "the store is closed");
     const threshold = options.scoreThreshold;
     const out: ScoredPoint[] = [];
     for (const h of hits.slice(offset)) {
@@ -837,34 +855,123 @@ export class EmbeddedStore implements VectorStore {
   }
 
   /** Best `k` slots for `q` among live slots (those `filtered` lists when given), higher = closer. */
-  private nearest(
+  private async nearest(
     c: CollectionState,
     q: Float32Array,
     k: number,
     filtered: FilterMatch | null,
     options: SearchOptions,
+  ): Promise<Array<{ slot: number; score: number }>> {
+    const mode = this.plan(c, k, filtered, options);
+    const ef = options.hnswEf ?? this.opts.hnswEf;
+    const rows = mode === "graph" ? Number.POSITIVE_INFINITY : filtered ? filtered.count : c.liveCount;
+    const thread = rows >= SEARCH_THREAD_MIN_ROWS ? this.searchThread() : null;
+    if (thread) {
+      const version = c.version;
+      const running = thread.search(c, {
+        mode,
+        q,
+        k,
+        metric: c.metric,
+        ef,
+        mask: mode === "graph" ? (filtered?.mask ?? null) : null,
+        slots: mode === "list" ? (filtered?.slots ?? null) : null,
+        capacity: c.capacity,
+      });
+      const hits = running ? await running.catch(() => null) : null;
+      // Used only if nothing the search read changed meanwhile; else searched again below.
+      if (hits && c.version === version) {
+        const done = this.finish(c, q, k, mode, hits, filtered);
+        if (done) {
+          this.searchThreadCounts.answered++;
+          return done;
+        }
+      }
+      this.searchThreadCounts.redone++;
+    }
+    if (this.closed || c.disposed) return [];
+    return this.nearestHere(c, q, k, mode, ef, filtered);
+  }
+
+  /** Which search answers: the HNSW graph, or an exact scan of the filtered list or all rows. */
+  private plan(
+    c: CollectionState,
+    k: number,
+    filtered: FilterMatch | null,
+    options: SearchOptions,
+  ): SearchMode {
+    const exactMode = filtered ? "list" : "scan";
+    if (!c.hnsw || options.exact || c.servableCount === 0) return exactMode;
+    // Few matching points: scoring them all (SIMD, ≈0.12 µs each) beats a filtered traversal.
+    const matching = filtered ? filtered.count : c.liveCount;
+    if ((filtered && matching <= this.opts.exactFilterLimit) || matching <= k) return exactMode;
+    return "graph";
+  }
+
+  /** The search thread when enabled and running. */
+  private searchThread(): SearchThread | null {
+    return this.thread instanceof SearchThread && this.thread.alive && !this.closed ? this.thread : null;
+  }
+
+  /**
+   * Searches the search thread answered, and those searched again here because a write
+   * landed while the thread ran them.
+   */
+  readonly searchThreadCounts = { answered: 0, redone: 0 };
+
+  /** True when searches run on the search thread (option `searchThread`, and it started). */
+  get searchesOffThread(): boolean {
+    return this.searchThread() !== null;
+  }
+
+  /** Complete the search thread's hits as nearestHere would; null to search here instead. */
+  private finish(
+    c: CollectionState,
+    q: Float32Array,
+    k: number,
+    mode: SearchMode,
+    hits: SearchHits,
+    filtered: FilterMatch | null,
+  ): Array<{ slot: number; score: number }> | null {
+    const top = new TopK(k);
+    for (let i = 0; i < hits.slots.length; i++) top.push(hits.slots[i] as number, hits.scores[i] as number);
+    if (mode === "graph") {
+      if (hits.slots.length < k) return null;
+      c.slab.setQuery(q);
+      this.scoreTail(c, top, filtered);
+    }
+    return this.rescored(c, q, top);
+  }
+
+  private nearestHere(
+    c: CollectionState,
+    q: Float32Array,
+    k: number,
+    mode: SearchMode,
+    ef: number,
+    filtered: FilterMatch | null,
   ): Array<{ slot: number; score: number }> {
     const metric = c.metric;
     const top = new TopK(k);
-    const hnsw = c.hnsw;
     c.slab.setQuery(q);
     const exact = () => {
       if (filtered) c.slab.scoreListInto(top, metric, filtered.slots);
       else c.slab.scanInto(top, metric, c.capacity, c.alive);
       return this.rescored(c, q, top);
     };
-    if (!hnsw || options.exact || c.servableCount === 0) return exact();
-    // Few matching points: scoring them all (SIMD, ≈0.12 µs each) beats a filtered traversal.
-    const matching = filtered ? filtered.count : c.liveCount;
-    if ((filtered && matching <= this.opts.exactFilterLimit) || matching <= k) return exact();
-    const mask = filtered?.mask ?? null;
-    const ef = options.hnswEf ?? this.opts.hnswEf;
-    const found = hnsw.search(c.slab, metric, k, ef, c.servable, mask);
+    if (mode !== "graph" || !c.hnsw) return exact();
+    const found = c.hnsw.search(c.slab, metric, k, ef, c.servable, filtered?.mask ?? null);
     if (found.length < k) return exact();
     for (const h of found) top.push(h.slot, h.score);
-    const tail = mask ? [...c.tail].filter((slot) => mask[slot] === 1) : c.tail;
-    c.slab.scoreListInto(top, metric, tail);
+    this.scoreTail(c, top, filtered);
     return this.rescored(c, q, top);
+  }
+
+  /** Score the live points the graph does not cover (the query must be loaded). */
+  private scoreTail(c: CollectionState, top: TopK, filtered: FilterMatch | null): void {
+    const mask = filtered?.mask;
+    const tail = mask ? [...c.tail].filter((slot) => mask[slot] === 1) : c.tail;
+    c.slab.scoreListInto(top, c.metric, tail);
   }
 
   /**
@@ -915,6 +1022,8 @@ export class EmbeddedStore implements VectorStore {
     if (this.closed) return;
     this.closed = true;
     for (const c of this.collections.values()) this.dispose(c);
+    if (this.thread instanceof SearchThread) await this.thread.close();
+    this.thread = null;
     await Promise.allSettled([...this.pendingBuilds]);
     this.walWatch.close();
     this.db.close();

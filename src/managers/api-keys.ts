@@ -6,11 +6,13 @@
  * hopeless either way, while scrypt (≈ 50 ms per check at default cost) would cap an API
  * gateway that verifies a key on every request at ~20 req/s per core.
  */
+
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "libsql";
 import { PlanvecError } from "../core/errors.js";
+import { WalChangeDetector } from "../store/embedded/wal-watch.js";
 import { SCOPES, type Scope } from "./types.js";
 
 export class ApiKeyError extends PlanvecError {}
@@ -64,7 +66,38 @@ export function parseScopes(values: readonly string[]): Scope[] {
 }
 
 export class ApiKeyStore {
-  private constructor(private readonly db: Database.Database) {}
+  private readonly selectById: Database.Statement;
+  /**
+   * Key rows already read, kept while nothing has committed to the database since (by any
+   * process: `planvec keys revoke` runs in another one). Checking the WAL header is one
+   * pread; the query it spares cost ≈50 µs per request, 15 % of a search request's time.
+   */
+  private readonly rows = new Map<string, Row | undefined>();
+  private readonly walWatch: WalChangeDetector | null;
+
+  private constructor(
+    private readonly db: Database.Database,
+    path: string,
+  ) {
+    this.selectById = db.prepare("SELECT * FROM api_keys WHERE id = ?");
+    this.walWatch = path === ":memory:" ? null : new WalChangeDetector(path);
+  }
+
+  /** The row of key `id`, from memory when the database has not changed since it was read. */
+  private row(id: string): Row | undefined {
+    if (!this.walWatch || this.walWatch.mayHaveChanged()) {
+      this.rows.clear();
+      // Before reading: a commit after this point shows as a changed header next time.
+      this.walWatch?.remember();
+    }
+    if (this.rows.has(id)) return this.rows.get(id);
+    const row = this.selectById.get(id) as Row | undefined;
+    if (this.walWatch) {
+      if (this.rows.size >= 10_000) this.rows.clear(); // unknown ids must not grow it without bound
+      this.rows.set(id, row);
+    }
+    return row;
+  }
 
   /** Open (creating) the key database, e.g. `.planvec/service.db`. */
   static open(path: string): ApiKeyStore {
@@ -78,7 +111,7 @@ export class ApiKeyStore {
           created_at TEXT NOT NULL, revoked_at TEXT, last_used_at TEXT);
         CREATE TABLE IF NOT EXISTS audit_log (
           seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, key_id TEXT, action TEXT NOT NULL, detail TEXT);`);
-      return new ApiKeyStore(db);
+      return new ApiKeyStore(db, path);
     } catch (error) {
       throw new ApiKeyError(
         "open key store",
@@ -112,6 +145,7 @@ export class ApiKeyStore {
       .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
       .run(new Date().toISOString(), id);
     const changed = Number(result.changes) > 0;
+    this.rows.clear();
     if (changed) this.audit(id, "key.revoked", null);
     return changed;
   }
@@ -119,9 +153,7 @@ export class ApiKeyStore {
   /** The key's info when `presented` is a valid, unrevoked key; null otherwise (same work either way). */
   verify(presented: string): ApiKeyInfo | null {
     const match = KEY_PATTERN.exec(presented);
-    const row = match
-      ? (this.db.prepare("SELECT * FROM api_keys WHERE id = ?").get(match[1]) as Row | undefined)
-      : undefined;
+    const row = match ? this.row(match[1] as string) : undefined;
     const expected = row ? Buffer.from(row.hash) : hashSecret(DUMMY_SALT, "");
     const actual = hashSecret(row ? Buffer.from(row.salt) : DUMMY_SALT, match?.[2] ?? presented);
     const equal = timingSafeEqual(actual, expected);
@@ -148,6 +180,7 @@ export class ApiKeyStore {
   }
 
   close(): void {
+    this.walWatch?.close();
     this.db.close();
   }
 }

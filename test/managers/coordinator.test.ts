@@ -177,6 +177,24 @@ describe("ApiKeyStore", () => {
     keys.close();
   });
 
+  it("sees keys created and revoked by another connection at once, though it keeps rows it has read", () => {
+    const path = join(tmp(), "service.db");
+    const server = ApiKeyStore.open(path);
+    const cli = ApiKeyStore.open(path);
+    const first = cli.create(["read"]);
+    expect(server.verify(first.key)).toMatchObject({ id: first.id });
+    expect(server.verify(first.key)).toMatchObject({ id: first.id }); // from memory this time
+    const unknown = `pvk_0123456789ab_${"A".repeat(43)}`;
+    expect(server.verify(unknown)).toBeNull();
+    const second = cli.create(["write"]);
+    expect(server.verify(second.key)).toMatchObject({ id: second.id });
+    expect(cli.revoke(first.id)).toBe(true);
+    expect(server.verify(first.key)).toBeNull();
+    expect(server.verify(second.key)).toMatchObject({ id: second.id });
+    cli.close();
+    server.close();
+  });
+
   it("scopes nest: admin > write > read", () => {
     expect(scopeAllows(["admin"], "read")).toBe(true);
     expect(scopeAllows(["write"], "read")).toBe(true);

@@ -24,6 +24,7 @@ import type { StorageManager } from "../../managers/builtin/storage-manager.js";
 import type { Coordinator } from "../../managers/coordinator.js";
 import type { Scope } from "../../managers/types.js";
 import type { Distance } from "../../store/index.js";
+import { jsonBodyParser } from "../json-body.js";
 import { JobRegistry } from "./jobs.js";
 import * as S from "./schemas.js";
 
@@ -107,6 +108,10 @@ export async function buildApiApp(options: ApiAppOptions): Promise<ApiApp> {
     },
   });
   app.addSchema(S.errorSchema);
+  // Fastify's JSON parser for bodies that could poison prototypes, plain JSON.parse otherwise.
+  const guardedJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, jsonBodyParser(guardedJson));
 
   await app.register(swagger, {
     openapi: {

@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from "fastify";
+import { jsonBodyParser } from "../json-body.js";
 import { toHttpError } from "./errors.js";
 import {
   checkQueryParameters,
@@ -43,9 +44,10 @@ export const qdrantCompatPlugin: FastifyPluginAsync<QdrantCompatPluginOptions> =
   app.removeContentTypeParser("application/json");
   // Qdrant speaks JSON only; a text body would otherwise reach the validators as a string.
   app.removeContentTypeParser("text/plain");
+  const parseBody = jsonBodyParser(parseJson);
   app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit }, (request, body, done) => {
     if (typeof body === "string" && body.trim() === "") return done(null, undefined);
-    parseJson(request, typeof body === "string" ? body : body.toString("utf8"), done);
+    parseBody(request, body, done);
   });
 
   app.addHook("onRequest", async (request) => {

@@ -55,23 +55,30 @@ port.on("message", (message: ToSearchThread) => {
         if (!a) throw new Error(`collection state ${message.uid} is not attached`);
         a.slab.refresh();
         a.slab.setQuery(message.q);
-        let found: Array<{ slot: number; score: number }>;
+        const { metric, mask } = message;
+        const top = new TopK(message.k);
+        let short = false;
         if (message.mode === "graph") {
           if (!a.graph) throw new Error("no graph attached");
-          found = a.graph.search(a.slab, message.metric, message.k, message.ef, a.servable, message.mask);
+          const found = a.graph.search(a.slab, metric, message.k, message.ef, a.servable, mask);
+          short = found.length < message.k;
+          for (const hit of found) top.push(hit.slot, hit.score);
+          // As the owner's nearestHere: the points the graph does not cover are scored too.
+          const tail = message.tail ?? none;
+          a.slab.scoreListInto(top, metric, mask ? tail.filter((slot) => mask[slot] === 1) : tail);
+        } else if (message.mode === "list") {
+          a.slab.scoreListInto(top, metric, message.slots ?? none);
         } else {
-          const top = new TopK(message.k);
-          if (message.mode === "list") a.slab.scoreListInto(top, message.metric, message.slots ?? none);
-          else a.slab.scanInto(top, message.metric, message.capacity, a.alive);
-          found = top.sorted();
+          a.slab.scanInto(top, metric, message.capacity, a.alive);
         }
+        const found = a.slab.rescore(top, message.q, metric);
         const slots = new Int32Array(found.length);
         const scores = new Float64Array(found.length);
         found.forEach((hit, i) => {
           slots[i] = hit.slot;
           scores[i] = hit.score;
         });
-        reply = { type: "done", id: message.id, slots, scores };
+        reply = { type: "done", id: message.id, slots, scores, short };
         port.postMessage(reply, [slots.buffer, scores.buffer]);
       } catch (error) {
         reply = { type: "done", id: message.id, error: String((error as Error)?.message ?? error) };

@@ -35,14 +35,18 @@ export interface SearchRequest {
   mask: Uint8Array | null;
   /** list: the slots to score. */
   slots: Int32Array | null;
+  /** graph: live points the graph does not cover, scored too (the mask applies). */
+  tail: Int32Array | null;
   /** scan: rows [0, capacity) with alive = 1. */
   capacity: number;
 }
 
-/** Best first, at most k. */
+/** Best first, at most k, rescored in double precision (VectorSlab.rescore). */
 export interface SearchHits {
   slots: Int32Array;
   scores: Float64Array;
+  /** graph: fewer than k found (the caller scans exactly instead). */
+  short: boolean;
 }
 
 export type ToSearchThread =
@@ -53,7 +57,7 @@ export type ToSearchThread =
   | ({ type: "search"; id: number; uid: number } & SearchRequest);
 
 export type SearchDone =
-  | { type: "done"; id: number; slots: Int32Array; scores: Float64Array; error?: undefined }
+  | { type: "done"; id: number; slots: Int32Array; scores: Float64Array; short: boolean; error?: undefined }
   | { type: "done"; id: number; error: string };
 
 /** What the thread has been sent for one collection state. */
@@ -192,7 +196,7 @@ export class SearchThread {
     this.pending.delete(message.id);
     if (this.pending.size === 0) this.worker.unref();
     if (message.error !== undefined) pending.reject(new Error(message.error));
-    else pending.resolve({ slots: message.slots, scores: message.scores });
+    else pending.resolve({ slots: message.slots, scores: message.scores, short: message.short });
   }
 
   private fail(error: Error): void {

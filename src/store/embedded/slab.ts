@@ -203,6 +203,18 @@ export class VectorSlab {
     return this.floats.slice(start, start + this.dims);
   }
 
+  /**
+   * The rows held in `top`, rescored against `q` in double precision, best first (ties: lower
+   * slot first). The kernels score in float32; rescoring the k results makes a point's score
+   * independent of the plan that found it (exact scan, HNSW, tail).
+   */
+  rescore(top: TopK, q: Float32Array, metric: Metric): Array<{ slot: number; score: number }> {
+    return top
+      .sorted()
+      .map(({ slot }) => ({ slot, score: this.score(slot, q, metric) }))
+      .sort((a, b) => b.score - a.score || a.slot - b.slot);
+  }
+
   /** Exact score of one row in double precision (higher = closer: Euclid negated). */
   score(row: number, q: Float32Array, metric: Metric): number {
     const view = this.rows;

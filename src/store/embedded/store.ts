@@ -876,12 +876,13 @@ export class EmbeddedStore implements VectorStore {
         ef,
         mask: mode === "graph" ? (filtered?.mask ?? null) : null,
         slots: mode === "list" ? (filtered?.slots ?? null) : null,
+        tail: mode === "graph" && c.tail.size > 0 ? Int32Array.from(c.tail) : null,
         capacity: c.capacity,
       });
       const hits = running ? await running.catch(() => null) : null;
       // Used only if nothing the search read changed meanwhile; else searched again below.
       if (hits && c.version === version) {
-        const done = this.finish(c, q, k, mode, hits, filtered);
+        const done = this.finish(hits);
         if (done) {
           this.searchThreadCounts.answered++;
           return done;
@@ -924,23 +925,14 @@ export class EmbeddedStore implements VectorStore {
     return this.searchThread() !== null;
   }
 
-  /** Complete the search thread's hits as nearestHere would; null to search here instead. */
-  private finish(
-    c: CollectionState,
-    q: Float32Array,
-    k: number,
-    mode: SearchMode,
-    hits: SearchHits,
-    filtered: FilterMatch | null,
-  ): Array<{ slot: number; score: number }> | null {
-    const top = new TopK(k);
-    for (let i = 0; i < hits.slots.length; i++) top.push(hits.slots[i] as number, hits.scores[i] as number);
-    if (mode === "graph") {
-      if (hits.slots.length < k) return null;
-      c.slab.setQuery(q);
-      this.scoreTail(c, top, filtered);
+  /** The search thread's answer (rescored, tail merged); null when the graph came up short. */
+  private finish(hits: SearchHits): Array<{ slot: number; score: number }> | null {
+    if (hits.short) return null; // nearestHere falls back to an exact scan then
+    const out: Array<{ slot: number; score: number }> = [];
+    for (let i = 0; i < hits.slots.length; i++) {
+      out.push({ slot: hits.slots[i] as number, score: hits.scores[i] as number });
     }
-    return this.rescored(c, q, top);
+    return out;
   }
 
   private nearestHere(
@@ -974,15 +966,8 @@ export class EmbeddedStore implements VectorStore {
     c.slab.scoreListInto(top, c.metric, tail);
   }
 
-  /**
-   * The kernels score in float32; the k results are rescored in double precision so a point's
-   * score does not depend on which plan found it (exact scan, HNSW, tail).
-   */
   private rescored(c: CollectionState, q: Float32Array, top: TopK): Array<{ slot: number; score: number }> {
-    return top
-      .sorted()
-      .map(({ slot }) => ({ slot, score: c.slab.score(slot, q, c.metric) }))
-      .sort((a, b) => b.score - a.score || a.slot - b.slot);
+    return c.slab.rescore(top, q, c.metric);
   }
 
   async *exportPoints(

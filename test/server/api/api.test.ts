@@ -133,6 +133,15 @@ describe("vectors", () => {
     });
     expect(malformed.status).toBe(400);
     expect(malformed.text).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    // Prototype poisoning, plain or spelled in escapes, is refused before any handler runs.
+    for (const poisoned of [
+      '{"collection": "c", "vector": [1, 0, 0], "__proto__": {"admin": true}}',
+      '{"collection": "c", "vector": [1, 0, 0], "\\u005f_proto__": {"admin": true}}',
+      '{"collection": "c", "vector": [1, 0, 0], "constructor": {"prototype": {"admin": true}}}',
+    ]) {
+      const refused = await t.request("POST", "/api/v1/vectors/search", { key: t.keys.read, body: poisoned });
+      expect(refused.status).toBe(400);
+    }
     const missing = await t.request("POST", "/api/v1/vectors/search", {
       key: t.keys.read,
       body: { collection: "ghost", vector: [1, 0, 0] },

@@ -150,11 +150,13 @@ describe("refused writes change nothing", () => {
       415,
       /Content-Type: application\/json/,
     );
-    expectError(
-      await server.call("PUT", "/collections/c/points", '{"__proto__": {"x": 1}}'),
-      400,
-      /Json deserialize/,
-    );
+    for (const poisoned of [
+      '{"__proto__": {"x": 1}}',
+      '{"\\u005f_proto__": {"x": 1}}',
+      '{"points": [{"id": 1, "vector": [1, 0, 0], "payload": {"constructor": {"prototype": {"x": 1}}}}]}',
+    ]) {
+      expectError(await server.call("PUT", "/collections/c/points", poisoned), 400, /Json deserialize/);
+    }
     await expectUnchanged();
   });
 

@@ -12,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "libsql";
 import { PlanvecError } from "../core/errors.js";
-import { WalChangeDetector } from "../store/embedded/wal-watch.js";
+import { type ChangeCheck, WalChangeDetector } from "../store/embedded/wal-watch.js";
 import { SCOPES, type Scope } from "./types.js";
 
 export class ApiKeyError extends PlanvecError {}
@@ -78,9 +78,10 @@ export class ApiKeyStore {
   private constructor(
     private readonly db: Database.Database,
     path: string,
+    changeCheck: ChangeCheck,
   ) {
     this.selectById = db.prepare("SELECT * FROM api_keys WHERE id = ?");
-    this.walWatch = path === ":memory:" ? null : new WalChangeDetector(path);
+    this.walWatch = path === ":memory:" ? null : new WalChangeDetector(path, changeCheck);
   }
 
   /** The row of key `id`, from memory when the database has not changed since it was read. */
@@ -99,8 +100,12 @@ export class ApiKeyStore {
     return row;
   }
 
-  /** Open (creating) the key database, e.g. `.planvec/service.db`. */
-  static open(path: string): ApiKeyStore {
+  /**
+   * Open (creating) the key database, e.g. `.planvec/service.db`. A server passes
+   * "once-per-turn" (see wal-watch.ts): a key revoked by another process is refused from the
+   * next request that arrives after the revocation.
+   */
+  static open(path: string, changeCheck: ChangeCheck = "every-call"): ApiKeyStore {
     try {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
       const db = new Database(path);
@@ -111,7 +116,7 @@ export class ApiKeyStore {
           created_at TEXT NOT NULL, revoked_at TEXT, last_used_at TEXT);
         CREATE TABLE IF NOT EXISTS audit_log (
           seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, key_id TEXT, action TEXT NOT NULL, detail TEXT);`);
-      return new ApiKeyStore(db, path);
+      return new ApiKeyStore(db, path, changeCheck);
     } catch (error) {
       throw new ApiKeyError(
         "open key store",

@@ -486,6 +486,11 @@ export interface OpenStoreOptions {
    * servers under concurrent load; a one-shot CLI search would only pay the thread's start.
    */
   searchThread?: boolean;
+  /**
+   * Embedded: how often other processes' commits are looked for (see wal-watch.ts):
+   * "every-call" (default) or "once-per-turn" of the event loop, which servers use.
+   */
+  changeCheck?: "every-call" | "once-per-turn";
 }
 
 /** Signature of `openStore` (implemented in `src/store/index.ts`). */

@@ -42,6 +42,34 @@ describe("WalChangeDetector", () => {
     }
   });
 
+  it("once per turn: trusts an unchanged header until the event loop's next turn, then sees the commit", async () => {
+    const file = join(dir, "b.db");
+    const mine = new Database(file);
+    mine.pragma("journal_mode = WAL");
+    mine.exec("CREATE TABLE t (x INTEGER)");
+    const other = new Database(file);
+    const perTurn = new WalChangeDetector(file, "once-per-turn");
+    const everyCall = new WalChangeDetector(file);
+    try {
+      perTurn.remember();
+      everyCall.remember();
+      expect(perTurn.mayHaveChanged()).toBe(false);
+      other.prepare("INSERT INTO t VALUES (1)").run();
+      // Same turn: the per-turn detector still trusts what it read; the other one sees it.
+      expect(perTurn.mayHaveChanged()).toBe(false);
+      expect(everyCall.mayHaveChanged()).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(perTurn.mayHaveChanged()).toBe(true);
+      perTurn.remember();
+      expect(perTurn.mayHaveChanged()).toBe(false);
+    } finally {
+      perTurn.close();
+      everyCall.close();
+      other.close();
+      mine.close();
+    }
+  });
+
   it("says 'ask SQLite' when there is no -shm file to read", () => {
     const watch = new WalChangeDetector(join(dir, "missing.db"));
     watch.remember();

@@ -53,7 +53,7 @@ export class SecurityManager extends BaseManager {
   }
 
   protected async onStart(context: ManagerContext): Promise<void> {
-    this.store = ApiKeyStore.open(this.path ?? join(context.config.dataDir, "service.db"));
+    this.store = ApiKeyStore.open(this.path ?? join(context.config.dataDir, "service.db"), "once-per-turn");
   }
 
   protected override async onStop(): Promise<void> {

@@ -67,8 +67,9 @@ export class StorageManager extends BaseManager {
       ...(qdrant.port !== undefined ? { QDRANT_PORT: String(qdrant.port) } : {}),
       ...(qdrant.apiKey ? { QDRANT_API_KEY: qdrant.apiKey } : {}),
     };
-    // A server under concurrent load: searches score on a second thread (see search-thread.ts).
-    const store = await openStore(spec, { env, searchThread: true });
+    // A server under concurrent load: searches score on a second thread (search-thread.ts),
+    // other processes' commits are looked for once per event-loop turn (wal-watch.ts).
+    const store = await openStore(spec, { env, searchThread: true, changeCheck: "once-per-turn" });
     try {
       const state = IndexState.open(
         resolve(parsed.kind === "embedded" ? parsed.path : ".planvec"),

@@ -55,8 +55,13 @@ export async function startQdrantCompatServer(
   const ownsStore = store === undefined;
   if (!store) {
     const { openStore } = await import("../../store/index.js");
-    // Searches score on a second thread while this one serves requests (see search-thread.ts).
-    store = await openStore(`embedded:${dataDir}`, { searchThread: true, ...options.storeOptions });
+    // Searches score on a second thread while this one serves requests (search-thread.ts);
+    // other processes' commits are looked for once per event-loop turn (wal-watch.ts).
+    store = await openStore(`embedded:${dataDir}`, {
+      searchThread: true,
+      changeCheck: "once-per-turn",
+      ...options.storeOptions,
+    });
   }
   const indexFile =
     ownsStore || options.dataDir ? join(dataDir, "qdrant-compat", "payload-indexes.json") : null;

@@ -115,7 +115,7 @@ export class EmbeddedStore implements VectorStore {
     this.location = `embedded:${dir}`;
     this.indexDir = join(dir, "index");
     this.dataVersionStmt = db.prepare("PRAGMA data_version").raw(true);
-    this.walWatch = new WalChangeDetector(join(dir, "store.db"));
+    this.walWatch = new WalChangeDetector(join(dir, "store.db"), options.changeCheck ?? "every-call");
     this.opts = {
       hnswThreshold: options.hnswThreshold ?? DEFAULTS.hnswThreshold,
       exactFilterLimit: options.exactFilterLimit ?? DEFAULTS.exactFilterLimit,

@@ -137,6 +137,22 @@ describe("embedded store with a search thread", () => {
     }
   });
 
+  it("plans again when a write lands during the search: a payload change moves a point into the filter", async () => {
+    const dir = await tempDir();
+    const store = await filled(true, dir, { hnswThreshold: 500 });
+    try {
+      const q = vectors[7] as number[]; // point 7: bucket 7, outside the filter below
+      const filter: Filter = { must: [{ key: "bucket", range: { lt: 5 } }] }; // 1,500 points: graph
+      expect((await store.search("c", q, { limit: 1, filter }))[0]?.id).not.toBe(7);
+      const searching = store.search("c", q, { limit: 1, filter });
+      const writing = store.setPayload("c", { bucket: 0 }, [7]);
+      const [hits] = await Promise.all([searching, writing]);
+      expect(hits[0]).toMatchObject({ id: 7, payload: { bucket: 0 } });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("rejects a search cut by close() with the store's closed error", async () => {
     const dir = await tempDir();
     const store = await filled(true, dir, { hnswThreshold: 500 });

@@ -14,8 +14,8 @@ export class CollectionState implements SlotSpace {
   /** Identifies this in-memory state to the search thread (a reload makes a new one). */
   readonly uid = nextUid++;
   /**
-   * Bumped by every change a search reads (vectors, liveness, index coverage): a search run
-   * on the search thread is used only if this did not move while it ran.
+   * Bumped by every change a search reads (vectors, payloads, liveness, index coverage): a
+   * search run on the search thread is used only if this did not move while it ran.
    */
   version = 0;
   /** One past the highest slot in use. */
@@ -114,6 +114,12 @@ export class CollectionState implements SlotSpace {
       }
       this.tail.add(slot);
     }
+    this.payloads.set(slot, payload);
+  }
+
+  /** Apply a committed payload change (the vector stays). */
+  setPayload(slot: number, payload: Payload): void {
+    this.version++; // filters read payloads
     this.payloads.set(slot, payload);
   }
 

@@ -56,7 +56,7 @@ import {
 import { HnswGraph } from "./graph.js";
 import { buildInWorker } from "./hnsw.js";
 import { type FilterMatch, freezeDeep } from "./payload-index.js";
-import { type SearchHits, type SearchMode, SearchThread } from "./search-thread.js";
+import { type SearchMode, SearchThread } from "./search-thread.js";
 import { prepareFiniteVector, TopK } from "./vectors.js";
 import { WalChangeDetector } from "./wal-watch.js";
 
@@ -83,6 +83,20 @@ const DEFAULTS = {
   hnswEf: 64,
   buildDelayMs: 300,
 };
+
+/** A search checked and planned against one state of its collection. */
+interface PreparedSearch {
+  c: CollectionState;
+  q: Float32Array;
+  /** limit + offset */
+  k: number;
+  offset: number;
+  filtered: FilterMatch | null;
+  mode: SearchMode;
+  ef: number;
+  /** Handed to the search thread (so the state may have moved since it was planned). */
+  sent: boolean;
+}
 
 const NAME_RULE = /^[^/\\\0]{1,255}$/;
 /**
@@ -703,7 +717,7 @@ export class EmbeddedStore implements VectorStore {
       });
     });
     slots.forEach((s, i) => {
-      c.payloads.set(s, updated[i]);
+      c.setPayload(s, updated[i] as Payload);
     });
   }
 
@@ -814,6 +828,36 @@ export class EmbeddedStore implements VectorStore {
   async search(collection: string, vector: Vector, options: SearchOptions = {}): Promise<ScoredPoint[]> {
     const op = "store.search";
     await this.sync(op);
+    let search = this.prepareSearch(collection, vector, options, op);
+    let hits = await this.nearestOffThread(search);
+    if (this.closed) throw new StoreError(op, "closed", "the store is closed");
+    if (hits === null) {
+      // Not sent, or a write landed while the search thread ran it: everything it was planned
+      // on (collection, filter, plan) may have moved, so plan again on the current state.
+      if (search.sent) search = this.prepareSearch(collection, vector, options, op);
+      hits = this.nearestHere(search);
+    }
+    const { c, offset } = search;
+    const threshold = options.scoreThreshold;
+    const out: ScoredPoint[] = [];
+    for (const h of hits.slice(offset)) {
+      const score = c.distance === "Euclid" ? Math.sqrt(Math.max(0, -h.score)) : h.score;
+      if (threshold !== undefined && threshold !== null) {
+        if (c.distance === "Euclid" ? score > threshold : score < threshold) continue;
+      }
+      const p = this.project(c, h.slot, options.withPayload ?? true, options.withVector ?? false);
+      out.push({ ...p, score });
+    }
+    return out;
+  }
+
+  /** Check a search's arguments against the collection and plan it on the current state. */
+  private prepareSearch(
+    collection: string,
+    vector: Vector,
+    options: SearchOptions,
+    op: string,
+  ): PreparedSearch {
     const c = this.col(collection, op);
     const limit = options.limit ?? 10;
     const offset = options.offset ?? 0;
@@ -839,59 +883,49 @@ export class EmbeddedStore implements VectorStore {
     }
     const k = limit + offset;
     const filtered = options.filter ? this.evaluate(c, options.filter, op) : null;
-    const hits = await this.nearest(c, q, k, filtered, options);
-    if (this.closed) throw new StoreError(op, "closed", "the store is closed");
-    const threshold = options.scoreThreshold;
-    const out: ScoredPoint[] = [];
-    for (const h of hits.slice(offset)) {
-      const score = c.distance === "Euclid" ? Math.sqrt(Math.max(0, -h.score)) : h.score;
-      if (threshold !== undefined && threshold !== null) {
-        if (c.distance === "Euclid" ? score > threshold : score < threshold) continue;
-      }
-      const p = this.project(c, h.slot, options.withPayload ?? true, options.withVector ?? false);
-      out.push({ ...p, score });
-    }
-    return out;
-  }
-
-  /** Best `k` slots for `q` among live slots (those `filtered` lists when given), higher = closer. */
-  private async nearest(
-    c: CollectionState,
-    q: Float32Array,
-    k: number,
-    filtered: FilterMatch | null,
-    options: SearchOptions,
-  ): Promise<Array<{ slot: number; score: number }>> {
     const mode = this.plan(c, k, filtered, options);
     const ef = options.hnswEf ?? this.opts.hnswEf;
+    return { c, q, k, offset, filtered, mode, ef, sent: false };
+  }
+
+  /**
+   * Run the search on the search thread when there is one and the search is worth it. Null
+   * when it was not sent, or its answer cannot be used (a write landed meanwhile, or the
+   * graph came up short): `search.sent` tells which.
+   */
+  private async nearestOffThread(
+    search: PreparedSearch,
+  ): Promise<Array<{ slot: number; score: number }> | null> {
+    const { c, mode, filtered } = search;
     const rows = mode === "graph" ? Number.POSITIVE_INFINITY : filtered ? filtered.count : c.liveCount;
     const thread = rows >= SEARCH_THREAD_MIN_ROWS ? this.searchThread() : null;
-    if (thread) {
-      const version = c.version;
-      const running = thread.search(c, {
-        mode,
-        q,
-        k,
-        metric: c.metric,
-        ef,
-        mask: mode === "graph" ? (filtered?.mask ?? null) : null,
-        slots: mode === "list" ? (filtered?.slots ?? null) : null,
-        tail: mode === "graph" && c.tail.size > 0 ? Int32Array.from(c.tail) : null,
-        capacity: c.capacity,
-      });
-      const hits = running ? await running.catch(() => null) : null;
-      // Used only if nothing the search read changed meanwhile; else searched again below.
-      if (hits && c.version === version) {
-        const done = this.finish(hits);
-        if (done) {
-          this.searchThreadCounts.answered++;
-          return done;
-        }
+    if (!thread) return null;
+    const version = c.version;
+    const running = thread.search(c, {
+      mode,
+      q: search.q,
+      k: search.k,
+      metric: c.metric,
+      ef: search.ef,
+      mask: mode === "graph" ? (filtered?.mask ?? null) : null,
+      slots: mode === "list" ? (filtered?.slots ?? null) : null,
+      tail: mode === "graph" && c.tail.size > 0 ? Int32Array.from(c.tail) : null,
+      capacity: c.capacity,
+    });
+    if (!running) return null;
+    search.sent = true;
+    const hits = await running.catch(() => null);
+    // Used only if nothing the search read changed meanwhile.
+    if (hits && c.version === version && !hits.short) {
+      this.searchThreadCounts.answered++;
+      const out: Array<{ slot: number; score: number }> = [];
+      for (let i = 0; i < hits.slots.length; i++) {
+        out.push({ slot: hits.slots[i] as number, score: hits.scores[i] as number });
       }
-      this.searchThreadCounts.redone++;
+      return out;
     }
-    if (this.closed || c.disposed) return [];
-    return this.nearestHere(c, q, k, mode, ef, filtered);
+    this.searchThreadCounts.redone++;
+    return null;
   }
 
   /** Which search answers: the HNSW graph, or an exact scan of the filtered list or all rows. */
@@ -925,24 +959,9 @@ export class EmbeddedStore implements VectorStore {
     return this.searchThread() !== null;
   }
 
-  /** The search thread's answer (rescored, tail merged); null when the graph came up short. */
-  private finish(hits: SearchHits): Array<{ slot: number; score: number }> | null {
-    if (hits.short) return null; // nearestHere falls back to an exact scan then
-    const out: Array<{ slot: number; score: number }> = [];
-    for (let i = 0; i < hits.slots.length; i++) {
-      out.push({ slot: hits.slots[i] as number, score: hits.scores[i] as number });
-    }
-    return out;
-  }
-
-  private nearestHere(
-    c: CollectionState,
-    q: Float32Array,
-    k: number,
-    mode: SearchMode,
-    ef: number,
-    filtered: FilterMatch | null,
-  ): Array<{ slot: number; score: number }> {
+  /** Best `k` slots for the query among live slots (those the filter keeps), on this thread. */
+  private nearestHere(search: PreparedSearch): Array<{ slot: number; score: number }> {
+    const { c, q, k, mode, ef, filtered } = search;
     const metric = c.metric;
     const top = new TopK(k);
     c.slab.setQuery(q);

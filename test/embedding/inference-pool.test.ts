@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbedder, type LocalEmbedder } from "../../src/embedding/embedder.js";
 import { InferencePool } from "../../src/embedding/inference-pool.js";
 import { packageRoot } from "../../src/embedding/model-files.js";
+import { runScript } from "../helpers/script.js";
 import { cosine } from "./helpers.js";
 
 const texts = Array.from(
@@ -88,21 +88,16 @@ describe("InferencePool", () => {
 
   it("does not keep a process alive once its work is done, even without close()", () => {
     const embedder = pathToFileURL(join(packageRoot(), "src", "embedding", "embedder.ts")).href;
-    const script = join(dir, "forgets-close.mts");
-    writeFileSync(
-      script,
+    const started = Date.now();
+    const run = runScript(
+      dir,
+      "forgets-close.mts",
       `import { createEmbedder } from ${JSON.stringify(embedder)};
 const e = await createEmbedder({ threads: 2, workers: 2, cache: false, env: {} });
 const [v] = await e.embed(["Implémenter le client Qdrant unifié"]);
 console.log(v.length);
 `,
     );
-    const started = Date.now();
-    const run = spawnSync(process.execPath, ["--import", "tsx", script], {
-      cwd: packageRoot(),
-      encoding: "utf8",
-      timeout: 60_000,
-    });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe("384");

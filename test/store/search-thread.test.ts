@@ -3,8 +3,6 @@
  * on the calling thread, for the HNSW graph (with and without a filter), filtered lists and
  * full scans; writes that land while the thread searches are never mixed into an answer.
  */
-import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/embedding/model-files.js";
 import type { Filter, ScoredPoint } from "../../src/store/contract.js";
 import { EmbeddedStore } from "../../src/store/embedded/store.js";
+import { runScript } from "../helpers/script.js";
 import { seededVectors } from "./contract.suite.js";
 
 const DIMS = 24;
@@ -168,20 +167,15 @@ describe("embedded store with a search thread", () => {
     const seeded = await filled(false, dir, { hnswThreshold: 500 });
     await seeded.close();
     const storeUrl = pathToFileURL(join(packageRoot(), "src", "store", "embedded", "store.ts")).href;
-    const script = join(dir, "forgets-close.mts");
-    writeFileSync(
-      script,
+    const run = runScript(
+      dir,
+      "forgets-close.mts",
       `import { EmbeddedStore } from ${JSON.stringify(storeUrl)};
 const store = await EmbeddedStore.open(${JSON.stringify(dir)}, { searchThread: true, hnswThreshold: 500 });
 const hits = await store.search("c", ${JSON.stringify(vectors[2])}, { limit: 2 });
 console.log(store.searchesOffThread, store.searchThreadCounts.answered, hits[0].id);
 `,
     );
-    const run = spawnSync(process.execPath, ["--import", "tsx", script], {
-      cwd: packageRoot(),
-      encoding: "utf8",
-      timeout: 60_000,
-    });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe("true 1 2");

@@ -87,6 +87,12 @@ describe("VectorSlab", () => {
     slab.setQuery(Float32Array.from([1, 0, 0, 0, 0]));
     slab.scoreListInto(top, "dot", [7, 4000, 12, 4999]);
     expect(top.sorted().map((h) => h.slot)).toEqual([4999, 4000, 12]);
+    // With a mask, unmasked rows are skipped (the graph's tail under a filter).
+    const mask = new Uint8Array(5000);
+    for (const s of [7, 12]) mask[s] = 1;
+    const masked = new TopK(3);
+    slab.scoreListInto(masked, "dot", [7, 4000, 12, 4999], mask);
+    expect(masked.sorted().map((h) => h.slot)).toEqual([12, 7]);
   });
 
   it("sizes exactly when asked (loading a store)", () => {

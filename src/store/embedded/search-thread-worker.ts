@@ -6,20 +6,13 @@
  */
 import { parentPort } from "node:worker_threads";
 import { HnswGraph } from "./graph.js";
+import { type ScoringState, score } from "./scoring.js";
 import type { SearchDone, ToSearchThread } from "./search-thread.js";
 import { VectorSlab } from "./slab.js";
-import { TopK } from "./vectors.js";
-
-interface Attached {
-  slab: VectorSlab;
-  graph: HnswGraph | null;
-  alive: Uint8Array;
-  servable: Uint8Array;
-}
 
 const port = parentPort;
 if (!port) throw new Error("search-thread-worker runs in a worker thread");
-const attached = new Map<number, Attached>();
+const attached = new Map<number, ScoringState>();
 const none = new Uint8Array(0);
 
 port.on("message", (message: ToSearchThread) => {
@@ -54,24 +47,9 @@ port.on("message", (message: ToSearchThread) => {
         const a = attached.get(message.uid);
         if (!a) throw new Error(`collection state ${message.uid} is not attached`);
         a.slab.refresh();
-        a.slab.setQuery(message.q);
-        const { metric, mask } = message;
-        const top = new TopK(message.k);
-        let short = false;
-        if (message.mode === "graph") {
-          if (!a.graph) throw new Error("no graph attached");
-          const found = a.graph.search(a.slab, metric, message.k, message.ef, a.servable, mask);
-          short = found.length < message.k;
-          for (const hit of found) top.push(hit.slot, hit.score);
-          // As the owner's nearestHere: the points the graph does not cover are scored too.
-          const tail = message.tail ?? none;
-          a.slab.scoreListInto(top, metric, mask ? tail.filter((slot) => mask[slot] === 1) : tail);
-        } else if (message.mode === "list") {
-          a.slab.scoreListInto(top, metric, message.slots ?? none);
-        } else {
-          a.slab.scanInto(top, metric, message.capacity, a.alive);
-        }
-        const found = a.slab.rescore(top, message.q, metric);
+        const hits = score(a, message);
+        const short = hits === null;
+        const found = hits ?? [];
         const slots = new Int32Array(found.length);
         const scores = new Float64Array(found.length);
         found.forEach((hit, i) => {

@@ -19,27 +19,13 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { CollectionState } from "./collection.js";
 import type { SharedGraph } from "./graph.js";
-import type { Metric, SharedSlab, WasmMemory } from "./slab.js";
+import type { ScoringRequest } from "./scoring.js";
+import type { SharedSlab, WasmMemory } from "./slab.js";
 
 const require = createRequire(import.meta.url);
 
-export type SearchMode = "graph" | "list" | "scan";
-
-export interface SearchRequest {
-  mode: SearchMode;
-  q: Float32Array;
-  k: number;
-  metric: Metric;
-  /** graph: beam width and optional filter mask. */
-  ef: number;
-  mask: Uint8Array | null;
-  /** list: the slots to score. */
-  slots: Int32Array | null;
-  /** graph: live points the graph does not cover, scored too (the mask applies). */
-  tail: Int32Array | null;
-  /** scan: rows [0, capacity) with alive = 1. */
-  capacity: number;
-}
+/** A scoring request as sent: the tail as an array (a Set would be cloned entry by entry). */
+export type SearchRequest = ScoringRequest & { tail: Int32Array | null };
 
 /** Best first, at most k, rescored in double precision (VectorSlab.rescore). */
 export interface SearchHits {

@@ -276,11 +276,12 @@ export class VectorSlab {
     if (n > 0) this.offer(top, metric, n);
   }
 
-  /** Push the listed rows into `top`, scored against the loaded query. */
-  scoreListInto(top: TopK, metric: Metric, rows: Iterable<number>): void {
+  /** Push the listed rows (those with `mask[row]` at 1, when given) into `top`, scored against the loaded query. */
+  scoreListInto(top: TopK, metric: Metric, rows: Iterable<number>, mask: Uint8Array | null = null): void {
     const slots = this.slots;
     let n = 0;
     for (const s of rows) {
+      if (mask !== null && mask[s] !== 1) continue;
       slots[n++] = s;
       if (n === CHUNK) {
         this.offer(top, metric, n);

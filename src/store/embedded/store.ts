@@ -56,8 +56,9 @@ import {
 import { HnswGraph } from "./graph.js";
 import { buildInWorker } from "./hnsw.js";
 import { type FilterMatch, freezeDeep } from "./payload-index.js";
-import { type SearchMode, SearchThread } from "./search-thread.js";
-import { prepareFiniteVector, TopK } from "./vectors.js";
+import { type SearchMode, score } from "./scoring.js";
+import { SearchThread } from "./search-thread.js";
+import { prepareFiniteVector } from "./vectors.js";
 import { WalChangeDetector } from "./wal-watch.js";
 
 /** Tunables, with the figures that chose the defaults. */
@@ -961,32 +962,21 @@ export class EmbeddedStore implements VectorStore {
 
   /** Best `k` slots for the query among live slots (those the filter keeps), on this thread. */
   private nearestHere(search: PreparedSearch): Array<{ slot: number; score: number }> {
-    const { c, q, k, mode, ef, filtered } = search;
-    const metric = c.metric;
-    const top = new TopK(k);
-    c.slab.setQuery(q);
-    const exact = () => {
-      if (filtered) c.slab.scoreListInto(top, metric, filtered.slots);
-      else c.slab.scanInto(top, metric, c.capacity, c.alive);
-      return this.rescored(c, q, top);
+    const { c, filtered } = search;
+    const state = { slab: c.slab, graph: c.hnsw, alive: c.alive, servable: c.servable };
+    const request = {
+      mode: search.mode,
+      q: search.q,
+      k: search.k,
+      metric: c.metric,
+      ef: search.ef,
+      mask: filtered?.mask ?? null,
+      slots: filtered?.slots ?? null,
+      tail: c.tail,
+      capacity: c.capacity,
     };
-    if (mode !== "graph" || !c.hnsw) return exact();
-    const found = c.hnsw.search(c.slab, metric, k, ef, c.servable, filtered?.mask ?? null);
-    if (found.length < k) return exact();
-    for (const h of found) top.push(h.slot, h.score);
-    this.scoreTail(c, top, filtered);
-    return this.rescored(c, q, top);
-  }
-
-  /** Score the live points the graph does not cover (the query must be loaded). */
-  private scoreTail(c: CollectionState, top: TopK, filtered: FilterMatch | null): void {
-    const mask = filtered?.mask;
-    const tail = mask ? [...c.tail].filter((slot) => mask[slot] === 1) : c.tail;
-    c.slab.scoreListInto(top, c.metric, tail);
-  }
-
-  private rescored(c: CollectionState, q: Float32Array, top: TopK): Array<{ slot: number; score: number }> {
-    return c.slab.rescore(top, q, c.metric);
+    // A graph that comes up short (or is gone): scan exactly.
+    return score(state, request) ?? score(state, { ...request, mode: filtered ? "list" : "scan" }) ?? [];
   }
 
   async *exportPoints(

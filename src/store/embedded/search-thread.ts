@@ -90,7 +90,7 @@ export class SearchThread {
     worker.on("message", (message: SearchDone) => this.onDone(message));
     worker.on("error", (error) => this.fail(error));
     worker.on("exit", (code) => this.fail(new Error(`search thread exited with code ${code}`)));
-    worker.unref(); // only pending searches hold the process (see run)
+    worker.unref(); // only pending searches hold the process (see search)
   }
 
   /** Start the thread; resolves once it is ready for work. */
@@ -134,18 +134,17 @@ export class SearchThread {
     if (!shared) return null;
     this.sync(c, shared);
     const id = this.nextId++;
-    const message: ToSearchThread = { type: "search", id, uid: c.uid, ...request };
     return new Promise<SearchHits>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage(message);
+      this.post({ type: "search", id, uid: c.uid, ...request });
     });
   }
 
   /** Drop what the thread holds for a collection state that is gone (dropped, reloaded). */
   forget(uid: number): void {
     if (!this.synced.delete(uid) || this.dead) return;
-    this.worker.postMessage({ type: "forget", uid } satisfies ToSearchThread);
+    this.post({ type: "forget", uid });
   }
 
   async close(): Promise<void> {

@@ -56,7 +56,7 @@ import {
 import { HnswGraph } from "./graph.js";
 import { buildInWorker } from "./hnsw.js";
 import { type FilterMatch, freezeDeep } from "./payload-index.js";
-import { type SearchMode, score } from "./scoring.js";
+import { type ScoringRequest, type SearchMode, score } from "./scoring.js";
 import { SearchThread } from "./search-thread.js";
 import { prepareFiniteVector } from "./vectors.js";
 import { WalChangeDetector } from "./wal-watch.js";
@@ -902,16 +902,13 @@ export class EmbeddedStore implements VectorStore {
     const thread = rows >= SEARCH_THREAD_MIN_ROWS ? this.searchThread() : null;
     if (!thread) return null;
     const version = c.version;
+    const request = this.scoringRequest(search);
+    // Only what the mode reads crosses: each array is copied into the message.
     const running = thread.search(c, {
-      mode,
-      q: search.q,
-      k: search.k,
-      metric: c.metric,
-      ef: search.ef,
-      mask: mode === "graph" ? (filtered?.mask ?? null) : null,
-      slots: mode === "list" ? (filtered?.slots ?? null) : null,
+      ...request,
+      mask: mode === "graph" ? request.mask : null,
+      slots: mode === "list" ? request.slots : null,
       tail: mode === "graph" && c.tail.size > 0 ? Int32Array.from(c.tail) : null,
-      capacity: c.capacity,
     });
     if (!running) return null;
     search.sent = true;
@@ -964,19 +961,24 @@ export class EmbeddedStore implements VectorStore {
   private nearestHere(search: PreparedSearch): Array<{ slot: number; score: number }> {
     const { c, filtered } = search;
     const state = { slab: c.slab, graph: c.hnsw, alive: c.alive, servable: c.servable };
-    const request = {
-      mode: search.mode,
-      q: search.q,
-      k: search.k,
+    const request = this.scoringRequest(search);
+    // A graph that comes up short (or is gone): scan exactly.
+    return score(state, request) ?? score(state, { ...request, mode: filtered ? "list" : "scan" }) ?? [];
+  }
+
+  /** What scoring a prepared search reads: its plan's inputs and the exact fallback's. */
+  private scoringRequest({ c, q, k, mode, ef, filtered }: PreparedSearch): ScoringRequest {
+    return {
+      mode,
+      q,
+      k,
       metric: c.metric,
-      ef: search.ef,
+      ef,
       mask: filtered?.mask ?? null,
       slots: filtered?.slots ?? null,
       tail: c.tail,
       capacity: c.capacity,
     };
-    // A graph that comes up short (or is gone): scan exactly.
-    return score(state, request) ?? score(state, { ...request, mode: filtered ? "list" : "scan" }) ?? [];
   }
 
   async *exportPoints(

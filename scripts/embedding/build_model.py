@@ -10,7 +10,8 @@ Steps:
   2. export the BertModel (last_hidden_state) to ONNX fp32 with torch.onnx (opset 17, dynamic
      batch and sequence axes): onnx/model.onnx
   3. build the int8 graph from it (quantise_int8.py: smoothing, per-token int8 activations,
-     per-column int8 weights, int8 word embeddings): onnx/model_quantized.onnx
+     per-column int8 weights, int8 word embeddings, fused attention, pooled output):
+     onnx/model_quantized.onnx
   4. score both graphs against sentence-transformers (fail if fp32 < 0.9999 or int8 < 0.99)
   5. write SHA256SUMS
   --quantise PATH also writes onnxruntime quantize_dynamic's int8 graph to PATH and scores it
@@ -126,7 +127,14 @@ def onnx_embed(path: Path, tokenizer, sentences):
     hidden = session.run(["last_hidden_state"], feeds)[0]
     mask = feeds["attention_mask"][..., None].astype(np.float32)
     pooled = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
-    return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+    if "sentence_embedding" in [o.name for o in session.get_outputs()]:
+        # The graph's own pooling (quantise_int8.add_pooling) must agree with the one above.
+        in_graph = session.run(["sentence_embedding"], feeds)[0]
+        worst = float((in_graph * pooled).sum(1).min())
+        if worst < 0.99999:
+            raise SystemExit(f"{path}: sentence_embedding disagrees with pooled last_hidden_state (cosine {worst})")
+    return pooled
 
 
 def write_sums(out: Path) -> None:

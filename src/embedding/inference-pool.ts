@@ -10,7 +10,8 @@
  * sessions in one thread do not overlap (onnxruntime-node runs one inference at a time per
  * thread), hence worker threads.
  *
- * The main thread keeps tokenising, batching and pooling; workers only run the graph. A worker
+ * The main thread keeps tokenising and batching; workers run the graph and send back only the
+ * output the embedder reads (the pooled vectors when the graph has them). A worker
  * holds the process open only while it has work, so a caller that forgets close() does not
  * hang the CLI.
  */
@@ -20,7 +21,7 @@ import { EmbeddingError } from "./errors.js";
 
 const require = createRequire(import.meta.url);
 
-/** One inference: int64 inputs of one shape, the first output back. */
+/** One inference: int64 inputs of one shape, the runner's chosen output back. */
 export interface InferenceJob {
   feeds: Record<string, BigInt64Array>;
   shape: [number, number];
@@ -38,6 +39,18 @@ export interface InferencePoolOptions {
   threadsPerWorker: number;
   /** Let idle intra-op threads spin (see OnnxEmbedderOptions.spin). */
   spin: boolean;
+  /** Fetch this output when the graph has it (see chooseOutput), else its first output. */
+  preferredOutput?: string;
+}
+
+/**
+ * The output a runner fetches: `preferred` when the graph has it, else the first output. Only
+ * that one is asked of onnxruntime, so a pooled output spares copying last_hidden_state out.
+ */
+export function chooseOutput(outputNames: readonly string[], preferred: string | undefined): string {
+  return preferred !== undefined && outputNames.includes(preferred)
+    ? preferred
+    : (outputNames[0] ?? "last_hidden_state");
 }
 
 /**
@@ -67,7 +80,9 @@ const ort = require(workerData.ortPath);
     parentPort.postMessage({ type: "failed", error: String((error && error.message) || error) });
     return;
   }
-  parentPort.postMessage({ type: "ready", inputNames: session.inputNames });
+  const names = session.outputNames;
+  const output = workerData.preferredOutput !== undefined && names.includes(workerData.preferredOutput) ? workerData.preferredOutput : names[0];
+  parentPort.postMessage({ type: "ready", inputNames: session.inputNames, outputName: output });
   parentPort.on("message", async (job) => {
     if (job.type === "close") {
       await session.release();
@@ -77,8 +92,8 @@ const ort = require(workerData.ortPath);
     try {
       const feeds = {};
       for (const name of Object.keys(job.feeds)) feeds[name] = new ort.Tensor("int64", job.feeds[name], job.shape);
-      const results = await session.run(feeds);
-      const out = results[session.outputNames[0]];
+      const results = await session.run(feeds, [output]);
+      const out = results[output];
       // A copy we own: the tensor's memory may belong to onnxruntime and cannot be transferred.
       const data = new Float32Array(out.data);
       parentPort.postMessage({ type: "done", id: job.id, data, dims: out.dims }, [data.buffer]);
@@ -111,6 +126,8 @@ export class InferencePool {
   private constructor(
     private readonly lanes: Lane[],
     inputNames: string[],
+    /** The output every worker fetches (they all load the same graph). */
+    readonly outputName: string,
   ) {
     this.inputNames = inputNames;
     for (const lane of lanes) {
@@ -134,6 +151,7 @@ export class InferencePool {
           ortPath,
           onnxPath: options.onnxPath,
           sessionOptions: sessionOptions(options.threadsPerWorker, options.spin),
+          preferredOutput: options.preferredOutput,
         },
       });
       const ready = new Promise<ReadyMessage>((resolve, reject) => {
@@ -160,7 +178,8 @@ export class InferencePool {
       });
     }
     const lanes = started.map(({ worker }) => ({ worker, busy: false }));
-    return new InferencePool(lanes, (outcomes[0] as PromiseFulfilledResult<ReadyMessage>).value.inputNames);
+    const ready = (outcomes[0] as PromiseFulfilledResult<ReadyMessage>).value;
+    return new InferencePool(lanes, ready.inputNames, ready.outputName);
   }
 
   /** Run one inference on the next free worker. The input buffers are transferred (detached). */
@@ -255,6 +274,7 @@ function stopWorker(worker: Worker, hasSession: boolean): Promise<void> {
 interface ReadyMessage {
   type: "ready";
   inputNames: string[];
+  outputName: string;
 }
 
 type WorkerMessage =

@@ -9,7 +9,7 @@ export type ModelVariant = "int8" | "fp32";
 /** Everything the runtime needs to know about a model directory, read from its files. */
 export interface ModelSpec {
   /**
-   * Stable id used in cache keys and stored vectors, e.g. `all-MiniLM-L6-v2/int8@667b871a`: the
+   * Stable id used in cache keys and stored vectors, e.g. `all-MiniLM-L6-v2/int8@c4e9c95d`: the
    * suffix is the graph's sha256 from the directory's SHA256SUMS when it lists one, so a new
    * graph under the same name never mixes with vectors (or cache entries) of the old one.
    */

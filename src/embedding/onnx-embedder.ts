@@ -2,7 +2,13 @@ import { availableParallelism } from "node:os";
 import ort from "onnxruntime-node";
 import type { Embedder } from "./embedder.js";
 import { EmbeddingError } from "./errors.js";
-import { type InferenceJob, InferencePool, type InferenceResult, sessionOptions } from "./inference-pool.js";
+import {
+  chooseOutput,
+  type InferenceJob,
+  InferencePool,
+  type InferenceResult,
+  sessionOptions,
+} from "./inference-pool.js";
 import type { ModelSpec } from "./model-files.js";
 import { meanPoolNormalise } from "./pooling.js";
 import { assertEmbeddable, normaliseText } from "./text.js";
@@ -25,6 +31,12 @@ const SHORT_TEXT_PIECES = 32;
 const MAX_PADDING_RATIO = 1.3;
 /** ...but never into batches smaller than this, where per-call overhead dominates. */
 const MIN_SPLIT_BATCH = 4;
+/**
+ * The output of a graph that pools and normalises itself ([batch, dims]; planvec's int8 graph
+ * has it, see scripts/embedding/quantise_int8.py). Reading it instead of last_hidden_state
+ * spares copying [batch, sequence, dims] floats out of onnxruntime and pooling them here.
+ */
+export const POOLED_OUTPUT = "sentence_embedding";
 
 export interface OnnxEmbedderOptions {
   /** Threads for inference in all. Default: all cores, at most 4 (see docs/benchmarks.md). */
@@ -43,6 +55,11 @@ export interface OnnxEmbedderOptions {
    * on idle cores it can shave a little latency.
    */
   spin?: boolean;
+  /**
+   * Read the graph's own pooled output (POOLED_OUTPUT) when it has one. Default true; false
+   * always pools last_hidden_state here (the two agree to float rounding: tested).
+   */
+  graphPooling?: boolean;
   /** Called once per embed() call that had to cut texts at maxTokens. Default: stderr. */
   onWarning?: (message: string) => void;
 }
@@ -89,6 +106,11 @@ export class OnnxEmbedder implements Embedder {
     this.warn = options.onWarning ?? ((message) => process.stderr.write(`planvec: warning: ${message}\n`));
   }
 
+  /** True when the graph pools and normalises itself (its POOLED_OUTPUT is read). */
+  get pooledInGraph(): boolean {
+    return this.runner.outputName === POOLED_OUTPUT;
+  }
+
   /** Load the tokenizer and the ONNX graph of a resolved model directory. */
   static async load(spec: ModelSpec, options: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
     const threads = options.threads ?? Math.min(availableParallelism(), 4);
@@ -116,6 +138,7 @@ export class OnnxEmbedder implements Embedder {
       spec.maxTokens,
     );
     const threadsPerSession = workers > 1 ? Math.max(1, Math.floor(threads / workers)) : threads;
+    const preferredOutput = options.graphPooling === false ? undefined : POOLED_OUTPUT;
     const runner =
       workers > 1
         ? await InferencePool.create({
@@ -123,8 +146,9 @@ export class OnnxEmbedder implements Embedder {
             workers,
             threadsPerWorker: threadsPerSession,
             spin: options.spin ?? false,
+            preferredOutput,
           })
-        : await LocalRunner.create(spec.onnxPath, threadsPerSession, options.spin ?? false);
+        : await LocalRunner.create(spec.onnxPath, threadsPerSession, options.spin ?? false, preferredOutput);
     for (const input of ["input_ids", "attention_mask"]) {
       if (!runner.inputNames.includes(input)) {
         await runner.close();
@@ -239,15 +263,24 @@ export class OnnxEmbedder implements Embedder {
         },
       );
     }
-    const dims = output.dims[2];
-    if (output.dims.length !== 3 || dims !== this.dims) {
+    this.stats.batches += 1;
+    if (this.pooledInGraph) {
+      if (output.dims.length !== 2 || output.dims[0] !== batch.length || output.dims[1] !== this.dims) {
+        throw new EmbeddingError(
+          "embed",
+          "model_invalid",
+          `model output ${POOLED_OUTPUT} has shape [${output.dims.join(", ")}], expected [${batch.length}, ${this.dims}]`,
+        );
+      }
+      return batch.map((_, row) => output.data.slice(row * this.dims, (row + 1) * this.dims));
+    }
+    if (output.dims.length !== 3 || output.dims[2] !== this.dims) {
       throw new EmbeddingError(
         "embed",
         "model_invalid",
         `model output has shape [${output.dims.join(", ")}], expected [batch, sequence, ${this.dims}]`,
       );
     }
-    this.stats.batches += 1;
     return meanPoolNormalise(
       output.data,
       batch.map((e) => e.ids.length),
@@ -267,21 +300,38 @@ export class OnnxEmbedder implements Embedder {
 /** What runs the graph: one session on this thread, or an InferencePool of worker threads. */
 interface Runner {
   readonly inputNames: readonly string[];
+  /** The output it fetches: POOLED_OUTPUT or the graph's first (last_hidden_state). */
+  readonly outputName: string;
   run(job: InferenceJob): Promise<InferenceResult>;
   close(): Promise<void>;
 }
 
 /** One onnxruntime session on the calling thread with `threads` intra-op threads. */
 class LocalRunner implements Runner {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  readonly outputName: string;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    preferredOutput: string | undefined,
+  ) {
+    this.outputName = chooseOutput(session.outputNames, preferredOutput);
+  }
 
   get inputNames(): readonly string[] {
     return this.session.inputNames;
   }
 
-  static async create(onnxPath: string, threads: number, spin: boolean): Promise<LocalRunner> {
+  static async create(
+    onnxPath: string,
+    threads: number,
+    spin: boolean,
+    preferredOutput: string | undefined,
+  ): Promise<LocalRunner> {
     try {
-      return new LocalRunner(await ort.InferenceSession.create(onnxPath, sessionOptions(threads, spin)));
+      return new LocalRunner(
+        await ort.InferenceSession.create(onnxPath, sessionOptions(threads, spin)),
+        preferredOutput,
+      );
     } catch (error) {
       throw new EmbeddingError("load model", "model_invalid", `onnxruntime cannot load ${onnxPath}`, {
         cause: error,
@@ -293,9 +343,9 @@ class LocalRunner implements Runner {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, data] of Object.entries(job.feeds))
       feeds[name] = new ort.Tensor("int64", data, job.shape);
-    const results = await this.session.run(feeds);
-    const first = results[this.session.outputNames[0] ?? "last_hidden_state"];
-    if (!first) throw new Error("no output tensor");
+    const results = await this.session.run(feeds, [this.outputName]);
+    const first = results[this.outputName];
+    if (!first) throw new Error(`no output tensor ${this.outputName}`);
     return { data: first.data as Float32Array, dims: first.dims };
   }
 

@@ -7,10 +7,12 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import Database from "libsql";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Filter } from "../../src/store/contract.js";
 import { EmbeddedStore } from "../../src/store/embedded/store.js";
+import { runScript } from "../helpers/script.js";
 import { seededVectors } from "./contract.suite.js";
 import { cosine, matches } from "./oracle.js";
 
@@ -126,6 +128,49 @@ describe("embedded store: HNSW path", () => {
       await third.close();
     }
   }, 60_000);
+});
+
+describe("embedded store: closing during a background build", () => {
+  // hnswlib's readIndex/writeIndex run on libuv's pool; a worker torn down while one is in
+  // flight aborted the whole process (FATAL ERROR ... SaveHierarchicalNSWIndexWorker::OnOK).
+  // close() now asks the build to stop and waits for it, whatever stage it is in.
+  it("exits cleanly when closed while the index file is being written, or as the build starts", async () => {
+    const dir = await tempDir();
+    const storeUrl = pathToFileURL(join(process.cwd(), "src/store/embedded/store.ts")).href;
+    const run = runScript(
+      dir,
+      "close-during-build.mts",
+      `import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { EmbeddedStore } from ${JSON.stringify(storeUrl)};
+const dims = 384;
+let seed = 7;
+const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+const points = Array.from({ length: 12000 }, (_, id) => ({ id, vector: Array.from({ length: dims }, random) }));
+const outcomes = [];
+for (const moment of ["writing", "starting", "writing", "starting", "writing"]) {
+  const dir = join(${JSON.stringify(dir)}, "store-" + outcomes.length);
+  const store = await EmbeddedStore.open(dir, { hnswThreshold: 1000, buildDelayMs: 0 });
+  await store.ensureCollection("c", { dims, distance: "Cosine" });
+  await store.upsert("c", points);
+  const index = join(dir, "index");
+  if (moment === "writing") {
+    // writeIndex creates its file first, then fills it: close as soon as the file appears.
+    const started = Date.now();
+    while (!(existsSync(index) && readdirSync(index).some((f) => f.endsWith(".hnsw"))) && Date.now() - started < 60000) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  await store.close();
+  outcomes.push(moment);
+}
+console.log(outcomes.length);
+`,
+    );
+    expect(run.stderr).not.toMatch(/FATAL|Error/);
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe("5");
+  }, 120_000);
 });
 
 describe("embedded store: storage", () => {

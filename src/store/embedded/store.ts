@@ -1017,7 +1017,10 @@ export class EmbeddedStore implements VectorStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const cancels = [...this.collections.values()].map((c) => c.cancelBuild?.());
     for (const c of this.collections.values()) this.dispose(c);
+    // Builds stop at a safe point (hnsw.ts): the worker may be writing its index file.
+    await Promise.allSettled(cancels);
     if (this.thread instanceof SearchThread) await this.thread.close();
     this.thread = null;
     await Promise.allSettled([...this.pendingBuilds]);

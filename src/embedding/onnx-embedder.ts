@@ -185,7 +185,20 @@ export class OnnxEmbedder implements Embedder {
   }
 
   private async embedNow(texts: string[]): Promise<Float32Array[]> {
-    const encoded = texts.map((text) => this.tokenizer.encode(normaliseText(text)));
+    // A text repeated within one call is embedded once (the same task line under two
+    // sections of a plan, a boilerplate paragraph): 231 of the dev corpus' 15,850 records.
+    const distinct = new Map<string, number>();
+    const slots = texts.map((text) => {
+      const normal = normaliseText(text);
+      let slot = distinct.get(normal);
+      if (slot === undefined) {
+        slot = distinct.size;
+        distinct.set(normal, slot);
+      }
+      return slot;
+    });
+    const encodedDistinct = [...distinct.keys()].map((text) => this.tokenizer.encode(text));
+    const encoded = slots.map((slot) => encodedDistinct[slot] as EncodedText);
     const truncated = encoded.filter((e) => e.truncated).length;
     if (truncated > 0) {
       this.stats.truncated += truncated;
@@ -194,20 +207,31 @@ export class OnnxEmbedder implements Embedder {
           `(${this.stats.truncated} so far); the rest of those texts is not represented in their vectors`,
       );
     }
-    const order = encoded.map((e, index) => ({ index, e })).sort((a, b) => a.e.ids.length - b.e.ids.length);
-    const out = new Array<Float32Array>(texts.length);
+    const order = encodedDistinct
+      .map((e, index) => ({ index, e }))
+      .sort((a, b) => a.e.ids.length - b.e.ids.length);
+    const vectors = new Array<Float32Array>(encodedDistinct.length);
     // Every batch is handed over at once: with several workers they run side by side.
     await Promise.all(
       [...this.batches(order)].map(async (slice) => {
-        const vectors = await this.runBatch(slice.map(({ e }) => e));
+        const batchVectors = await this.runBatch(slice.map(({ e }) => e));
         slice.forEach(({ index }, i) => {
-          const vector = vectors[i];
-          if (vector) out[index] = vector;
+          const vector = batchVectors[i];
+          if (vector) vectors[index] = vector;
         });
       }),
     );
     this.stats.texts += texts.length;
-    return out;
+    // Each repeat gets its own copy: callers own the arrays they are given.
+    const handedOut = new Set<number>();
+    return slots.map((slot) => {
+      const vector = vectors[slot] as Float32Array;
+      if (!handedOut.has(slot)) {
+        handedOut.add(slot);
+        return vector;
+      }
+      return vector.slice();
+    });
   }
 
   /**

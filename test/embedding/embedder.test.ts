@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbedder, type LocalEmbedder } from "../../src/embedding/embedder.js";
 import { EmbeddingError } from "../../src/embedding/errors.js";
 import { defaultModelDir, packageRoot, resolveModel } from "../../src/embedding/model-files.js";
+import { OnnxEmbedder } from "../../src/embedding/onnx-embedder.js";
 import { cosine, norm } from "./helpers.js";
 
 const shipped = join(packageRoot(), "models", "all-MiniLM-L6-v2");
@@ -63,6 +64,27 @@ describe("local ONNX embedder", () => {
   it("treats whitespace and Unicode normal forms as the same text", async () => {
     const [a, b] = await embedder.embed(["  Créer   l'index\tvectoriel ", "Cre\u0301er l'index vectoriel"]);
     expect(Array.from(a ?? [])).toEqual(Array.from(b ?? []));
+  });
+
+  it("embeds a text repeated within one call once, and gives each repeat its own array", async () => {
+    const spec = embedder.spec;
+    const onnx = await OnnxEmbedder.load(spec, { threads: 1, workers: 1, onWarning: () => {} });
+    try {
+      const texts = ["Valider l'encodage", "Créer l'index", "Valider  l'encodage", "Valider l'encodage"];
+      const vectors = await onnx.embed(texts);
+      // One inference for the two distinct texts (sorted into one batch), not four rows.
+      expect(onnx.stats).toMatchObject({ texts: 4, batches: 1 });
+      const [first, , second, third] = vectors;
+      expect(Array.from(second ?? [])).toEqual(Array.from(first ?? []));
+      expect(Array.from(third ?? [])).toEqual(Array.from(first ?? []));
+      expect(second).not.toBe(first);
+      (first as Float32Array)[0] = 42;
+      expect(third?.[0]).not.toBe(42);
+      const [alone] = await onnx.embed(["Créer l'index"]);
+      expect(cosine(alone ?? [], vectors[1] ?? [])).toBeGreaterThan(0.99999);
+    } finally {
+      await onnx.close();
+    }
   });
 
   it("rejects empty and whitespace-only texts with a clear error naming the position", async () => {

@@ -80,6 +80,7 @@ const ort = require(workerData.ortPath);
     parentPort.postMessage({ type: "failed", error: String((error && error.message) || error) });
     return;
   }
+  // The same rule as chooseOutput (this source cannot import it).
   const names = session.outputNames;
   const output = workerData.preferredOutput !== undefined && names.includes(workerData.preferredOutput) ? workerData.preferredOutput : names[0];
   parentPort.postMessage({ type: "ready", inputNames: session.inputNames, outputName: output });

@@ -185,8 +185,8 @@ export class OnnxEmbedder implements Embedder {
   }
 
   private async embedNow(texts: string[]): Promise<Float32Array[]> {
-    // A text repeated within one call is embedded once (the same task line under two
-    // sections of a plan, a boilerplate paragraph): 231 of the dev corpus' 15,850 records.
+    // A text repeated within one call is embedded once (a task or a paragraph copied twice
+    // into the same plan): 231 of the dev corpus' 15,850 records.
     const distinct = new Map<string, number>();
     const slots = texts.map((text) => {
       const normal = normaliseText(text);

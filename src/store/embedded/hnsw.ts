@@ -10,7 +10,7 @@
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import type { Distance } from "../contract.js";
+import { type Distance, StoreError } from "../contract.js";
 
 const require = createRequire(import.meta.url);
 
@@ -67,14 +67,6 @@ parentPort.once("message", async (job) => {
 });
 `;
 
-/** Error of a build stopped by cancel(). */
-export class BuildCancelled extends Error {
-  constructor() {
-    super("index build cancelled");
-    this.name = "BuildCancelled";
-  }
-}
-
 /** How long cancel() waits for the worker to reach a safe point before terminating it anyway. */
 const CANCEL_GRACE_MS = 60_000;
 
@@ -106,11 +98,14 @@ export function buildInWorker(job: BuildJob): {
       // The worker has nothing in flight once it has answered: terminating it now is safe.
       void worker.terminate();
       if (msg.ok) resolve({ count: msg.count ?? 0 });
-      else reject(msg.cancelled ? new BuildCancelled() : new Error(msg.error));
+      else if (msg.cancelled) reject(new StoreError("store.buildIndex", "closed", "index build cancelled"));
+      else reject(new StoreError("store.buildIndex", "internal", "index build failed", { cause: msg.error }));
     });
     worker.once("error", reject);
     worker.once("exit", (code) => {
-      if (code !== 0 && !answered) reject(new Error(`index build worker exited with code ${code}`));
+      if (code !== 0 && !answered) {
+        reject(new StoreError("store.buildIndex", "internal", `index build worker exited with code ${code}`));
+      }
     });
   });
   worker.postMessage(job, [job.vectors.buffer as ArrayBuffer, job.labels.buffer as ArrayBuffer]);

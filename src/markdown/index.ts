@@ -1,6 +1,7 @@
 export { decodePlanBytes } from "./decode.js";
 export { type LintFinding, lintPlan } from "./lint.js";
 export { findMojibake, repairMojibake } from "./mojibake.js";
+export { markdownLineToPlain } from "./plain-line.js";
 export { parsePlan } from "./plan-parser.js";
 export {
   computeProgress,

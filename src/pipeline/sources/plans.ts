@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { markdownLineToPlain } from "../../markdown/plain-line.js";
 import { parsePlan } from "../../markdown/plan-parser.js";
 import { phaseByTaskLine } from "../../markdown/progress.js";
 import type { ParsedPlan, Section, Task } from "../../markdown/types.js";
@@ -96,7 +97,11 @@ function documentRecords(file: string, plan: ParsedPlan): SourceRecord[] {
   // Task lines are already records of their own in roadmap_tasks; documents keep the prose
   // around them (context, specs, decisions), which also halves what is embedded on the corpus.
   const taskLines = new Set(plan.tasks.map((task) => task.line));
-  const lines = plan.text.split(/\r\n|\r|\n/).map((line, i) => (taskLines.has(i + 1) ? "" : line));
+  // What is embedded is the text a reader sees: markup would spend word pieces of the model's
+  // window (11 % of the corpus chunks') without adding meaning. Line numbers stay the source's.
+  const lines = plan.text
+    .split(/\r\n|\r|\n/)
+    .map((line, i) => (taskLines.has(i + 1) ? "" : markdownLineToPlain(line)));
   const starts = plan.sections.map((section) => section.line);
   const records: SourceRecord[] = [];
   const preambleEnd = (starts[0] ?? lines.length + 1) - 1;

@@ -2,7 +2,7 @@
  * One Markdown source line as the words a reader sees, for text that is embedded: markup
  * (heading hashes, list bullets and checkboxes, quote markers, emphasis, code backticks,
  * table pipes, link targets, HTML tags) spends word pieces of the model's 256-piece window
- * without adding meaning. Section chunks of the dev corpus lose 11 % of their word pieces.
+ * without adding meaning. Section chunks of the dev corpus lose 14 % of their word pieces.
  *
  * Line by line on purpose: a chunk is a run of source lines cut anywhere, so there is no
  * block context to render. Code inside fenced blocks keeps its text (only the fence lines
@@ -24,6 +24,7 @@ const BACKTICKS = /`+/g;
 const EMPHASIS_RUNS = /\*{2,}|_{2,}|~{2,}/g;
 const PIPES = /\|/g;
 
+/** The words of one Markdown source line, markup removed, spaces collapsed; "" for a markup-only line. */
 export function markdownLineToPlain(line: string): string {
   if (MARKUP_ONLY_LINE.test(line)) return "";
   let text = line;

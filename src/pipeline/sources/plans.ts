@@ -98,7 +98,7 @@ function documentRecords(file: string, plan: ParsedPlan): SourceRecord[] {
   // around them (context, specs, decisions), which also halves what is embedded on the corpus.
   const taskLines = new Set(plan.tasks.map((task) => task.line));
   // What is embedded is the text a reader sees: markup would spend word pieces of the model's
-  // window (11 % of the corpus chunks') without adding meaning. Line numbers stay the source's.
+  // window (14 % of the corpus chunks') without adding meaning. Line numbers stay the source's.
   const lines = plan.text
     .split(/\r\n|\r|\n/)
     .map((line, i) => (taskLines.has(i + 1) ? "" : markdownLineToPlain(line)));

@@ -106,6 +106,33 @@ describe("embedded store with a search thread", () => {
     expect(threaded.searchThreadCounts.answered - before).toBeGreaterThan(30);
   });
 
+  it("finishes a graph search that comes up short with the exact scan, not a second walk", async () => {
+    const dir = await tempDir();
+    const store = await filled(true, dir, { hnswThreshold: 500 });
+    try {
+      // 200 new points too few for a rebuild: the graph holds 1,500 of the 1,700 the filter
+      // keeps, so asking for 1,600 leaves it short and the answer must come from the scan.
+      await store.upsert(
+        "c",
+        vectors
+          .slice(N, N + 200)
+          .map((v, i) => ({ id: N + i, vector: v, payload: { bucket: 0, half: true } })),
+      );
+      const q = vectors[7] as number[];
+      const filter = { must: [{ key: "half", match: { value: true } }] };
+      const before = { ...store.searchThreadCounts };
+      const hits = await store.search("c", q, { limit: 1600, filter });
+      expect(store.searchThreadCounts.redone).toBe(before.redone + 1);
+      expect(store.searchThreadCounts.answered).toBe(before.answered);
+      expect(hits).toHaveLength(1600);
+      expect(simplify(hits)).toEqual(
+        simplify(await store.search("c", q, { limit: 1600, filter, exact: true })),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   it("answers many concurrent searches, each with its own query", async () => {
     const queries = Array.from({ length: 50 }, (_, i) => vectors[(i * 37) % vectors.length] as number[]);
     const together = await Promise.all(queries.map((q) => threaded.search("c", q, { limit: 5 })));

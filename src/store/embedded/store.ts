@@ -56,7 +56,7 @@ import {
 import { HnswGraph } from "./graph.js";
 import { buildInWorker } from "./hnsw.js";
 import { type FilterMatch, freezeDeep } from "./payload-index.js";
-import { type ScoringRequest, type SearchMode, score } from "./scoring.js";
+import { type ScoringRequest, type ScoringState, type SearchMode, score } from "./scoring.js";
 import { SearchThread } from "./search-thread.js";
 import { prepareFiniteVector } from "./vectors.js";
 import { WalChangeDetector } from "./wal-watch.js";
@@ -891,8 +891,8 @@ export class EmbeddedStore implements VectorStore {
 
   /**
    * Run the search on the search thread when there is one and the search is worth it. Null
-   * when it was not sent, or its answer cannot be used (a write landed meanwhile, or the
-   * graph came up short): `search.sent` tells which.
+   * when it was not sent, or its answer cannot be used (a write landed meanwhile):
+   * `search.sent` tells which. A graph that came up short is finished here by the exact scan.
    */
   private async nearestOffThread(
     search: PreparedSearch,
@@ -914,7 +914,13 @@ export class EmbeddedStore implements VectorStore {
     search.sent = true;
     const hits = await running.catch(() => null);
     // Used only if nothing the search read changed meanwhile.
-    if (hits && c.version === version && !hits.short) {
+    if (hits && c.version === version && hits.short) {
+      // The graph came up short on an unchanged state: the plan stands and only its exact
+      // fallback is left, so neither planning nor the graph walk is done again here.
+      this.searchThreadCounts.redone++;
+      return this.exactHere(search);
+    }
+    if (hits && c.version === version) {
       this.searchThreadCounts.answered++;
       const out: Array<{ slot: number; score: number }> = [];
       for (let i = 0; i < hits.slots.length; i++) {
@@ -947,8 +953,8 @@ export class EmbeddedStore implements VectorStore {
   }
 
   /**
-   * Searches the search thread answered, and those searched again here because a write
-   * landed while the thread ran them.
+   * Searches the search thread answered, and those finished here: a write landed while the
+   * thread ran them (searched again), or their graph came up short (scanned exactly).
    */
   readonly searchThreadCounts = { answered: 0, redone: 0 };
 
@@ -959,11 +965,14 @@ export class EmbeddedStore implements VectorStore {
 
   /** Best `k` slots for the query among live slots (those the filter keeps), on this thread. */
   private nearestHere(search: PreparedSearch): Array<{ slot: number; score: number }> {
-    const { c, filtered } = search;
-    const state = { slab: c.slab, graph: c.hnsw, alive: c.alive, servable: c.servable };
-    const request = this.scoringRequest(search);
     // A graph that comes up short (or is gone): scan exactly.
-    return score(state, request) ?? score(state, { ...request, mode: filtered ? "list" : "scan" }) ?? [];
+    return score(scoringState(search.c), this.scoringRequest(search)) ?? this.exactHere(search);
+  }
+
+  /** The exact scan a graph search falls back to: the filtered list, or every live row. */
+  private exactHere(search: PreparedSearch): Array<{ slot: number; score: number }> {
+    const request = { ...this.scoringRequest(search), mode: search.filtered ? "list" : "scan" } as const;
+    return score(scoringState(search.c), request) ?? [];
   }
 
   /** What scoring a prepared search reads: its plan's inputs and the exact fallback's. */
@@ -1027,6 +1036,11 @@ export class EmbeddedStore implements VectorStore {
     this.walWatch.close();
     this.db.close();
   }
+}
+
+/** What scoring reads of a collection state, on this thread. */
+function scoringState(c: CollectionState): ScoringState {
+  return { slab: c.slab, graph: c.hnsw, alive: c.alive, servable: c.servable };
 }
 
 function checkPayload(payload: unknown, op: string): void {

@@ -186,7 +186,8 @@ export class OnnxEmbedder implements Embedder {
 
   private async embedNow(texts: string[]): Promise<Float32Array[]> {
     // A text repeated within one call is embedded once (a task or a paragraph copied twice
-    // into the same plan): 231 of the dev corpus' 15,850 records.
+    // into the same plan: 231 of the dev corpus' 15,850 records). CachedEmbedder does the
+    // same for its own keys; this covers an embedder used without the cache.
     const distinct = new Map<string, number>();
     const slots = texts.map((text) => {
       const normal = normaliseText(text);
